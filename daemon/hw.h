@@ -123,6 +123,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Hw *, hw_free);
 
 void hw_set_line_callback(Hw *hw, HwLineCallback cb, void *userdata);
 
+/* Line backends call this on every raw edge (active level applied, not debounced). The layer keeps
+ * line_state, reports presses at once and releases after DebounceMs, through the callback above. */
+void hw_line_edge(Hw *hw, LineId line, bool active, usec_t timestamp);
+
 /* One poll: reads every input block whose board is due, decodes into in (valid[] false for signals
  * whose board failed), reads input lines, updates BoardState. Never blocks longer than the sum of the
  * response timeouts of the boards polled; a board that is lost or offline is retried with backoff. */
