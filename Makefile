@@ -37,7 +37,10 @@ BINS := $(BUILD)/chaird $(BUILD)/chair-sim $(if $(CLI_SRCS),$(BUILD)/chairctl)
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_NAMES))
 UNIT_SAN_BINS := $(addprefix $(BUILD)/tests-san/,$(UNIT_NAMES))
 
-.PHONY: all deps check check-unit check-unit-san check-integration demo install clean format bench
+# `make V=1` shows the full commands
+Q := $(if $(V),,@)
+
+.PHONY: all deps mutation check check-unit check-unit-san check-integration demo install clean format bench
 .DELETE_ON_ERROR:
 
 all: $(BINS)
@@ -47,36 +50,43 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC-SAN  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libchaird.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libchaird-san.a: $(LIB_SAN_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/chaird: $(BUILD)/obj/daemon/main.o $(BUILD)/libchaird.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/chair-sim: $(SIM_OBJS) $(BUILD)/libchaird.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/chairctl: $(CLI_OBJS) $(BUILD)/libchaird.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libchaird.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests-san/%: $(BUILD)/san/tests/unit/%.o $(BUILD)/libchaird-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	@$(if $(V),,echo "  LD-SAN  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_SAN_BINS)
@@ -90,6 +100,9 @@ check-unit-san: $(UNIT_SAN_BINS)
 
 check-integration: all
 	@bash tests/run-all.sh $(BUILD) integration
+
+mutation: all
+	@bash tools/mutation.sh $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

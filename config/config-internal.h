@@ -96,3 +96,6 @@ int config_error(const Config *c, char **ret_error, int r, const ConfigOrigin *o
 /* Validates the merged config, fills computed defaults, resolves board names (board_names[i] belongs to
  * Config.signals[i]). */
 int config_validate(Config *c, char **board_names, char **ret_error);
+
+/* root + "/" + rel, with exactly one slash between them (malloc'd, NULL on OOM). */
+char *config_path_join(const char *root, const char *rel);

@@ -32,6 +32,16 @@ typedef struct ParseContext {
         int r;
 } ParseContext;
 
+static void fclosep(FILE **f) {
+        if (*f)
+                (void) fclose(*f);
+}
+
+static void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
+
 static char *reader_gets(char *buf, int size, void *stream) {
         LineReader *lr = stream;
         size_t n;
@@ -69,16 +79,16 @@ int config_error(const Config *c, char **ret_error, int r, const ConfigOrigin *o
         if (k < 0)
                 return r;
         if (section && key)
-                k = asprintf(&what, " [%s] %s=%s", section, key, value ?: "");
+                k = asprintf(&what, "[%s] %s=%s: ", section, key, value ?: "");
         else if (section)
-                k = asprintf(&what, " [%s]", section);
+                k = asprintf(&what, "[%s]: ", section);
         else if (key)
-                k = asprintf(&what, " %s=%s", key, value ?: "");
+                k = asprintf(&what, "%s=%s: ", key, value ?: "");
         else
                 k = asprintf(&what, "%s", "");
         if (k < 0)
                 return r;
-        if (asprintf(ret_error, "%s:%s: %s", where, what, why) < 0)
+        if (asprintf(ret_error, "%s: %s%s", where, what, why) < 0)
                 *ret_error = NULL;
         return r;
 }
@@ -310,4 +320,225 @@ static int config_parse_file(ParseContext *ctx, const char *path) {
         if (ctx->r < 0 && !ctx->error)
                 return ctx->r;
         return ctx->r < 0 ? ctx->r : 0;
+}
+
+Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+        free(c->root);
+        free(c->state_dir);
+        free(c->modbus.host);
+        free(c->modbus.device);
+        for (size_t i = 0; i < c->n_boards; i++)
+                free(c->boards[i].name);
+        free(c->boards);
+        for (size_t i = 0; i < c->n_signals; i++)
+                free(c->signals[i].unit);
+        free(c->signals);
+        free(c->gpio.chip);
+        free(c->gpio.sim_socket);
+        for (size_t i = 0; i < _LINE_MAX; i++)
+                free(c->gpio.lines[i].name);
+        for (size_t i = 0; i < c->n_zones; i++)
+                free(c->zones[i].name);
+        free(c->zones);
+        for (size_t i = 0; i < c->n_entries; i++) {
+                free(c->entries[i].section);
+                free(c->entries[i].key);
+                free(c->entries[i].value);
+        }
+        free(c->entries);
+        for (size_t i = 0; i < c->n_files; i++)
+                free(c->files[i]);
+        free(c->files);
+        free(c);
+        return NULL;
+}
+
+static Config *config_new(const char *root, char **files, size_t n_files) {
+        _cleanup_(config_freep) Config *c = calloc(1, sizeof(Config));
+        static const SectionKind singletons[] = {
+                SECTION_CHAIR, SECTION_MODBUS, SECTION_GPIO, SECTION_LIMITS, SECTION_UNTRAINED,
+        };
+
+        if (!c)
+                return NULL;
+        c->root = strdup(root);
+        c->files = calloc(n_files, sizeof(char *));
+        if (!c->root || !c->files)
+                return NULL;
+        for (; c->n_files < n_files; c->n_files++) {
+                c->files[c->n_files] = strdup(files[c->n_files]);
+                if (!c->files[c->n_files])
+                        return NULL;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(singletons); i++)
+                config_section_defaults(singletons[i], config_section_base(c, singletons[i], NULL));
+        return TAKE_PTR(c);
+}
+
+static int config_load_internal(const char *root, char **files, size_t n_files, Config **ret, char **ret_error) {
+        _cleanup_(config_freep) Config *c = NULL;
+        ParseContext ctx = {};
+        int r = 0;
+
+        if (n_files == 0)
+                return -EINVAL;
+        c = config_new(root, files, n_files);
+        if (!c)
+                return -ENOMEM;
+
+        ctx.c = c;
+        for (size_t i = 0; i < c->n_files && r >= 0; i++)
+                r = config_parse_file(&ctx, c->files[i]);
+        if (r >= 0)
+                r = config_entries_group(c);
+        if (r >= 0)
+                r = config_validate(c, ctx.board_names, &ctx.error);
+
+        for (size_t i = 0; i < _SIGNAL_MAX; i++)
+                free(ctx.board_names[i]);
+        if (r < 0) {
+                if (ret_error)
+                        *ret_error = ctx.error ?: strdup(strerror(-r));
+                else
+                        free(ctx.error);
+                return r;
+        }
+        free(ctx.error);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load_files(char **files, size_t n_files, Config **ret, char **ret_error) {
+        return config_load_internal("/", files, n_files, ret, ret_error);
+}
+
+char *config_path_join(const char *root, const char *rel) {
+        size_t n = strlen(root);
+        char *p;
+
+        while (n > 0 && root[n - 1] == '/')
+                n--;
+        while (*rel == '/')
+                rel++;
+        if (asprintf(&p, "%.*s/%s", (int) n, root, rel) < 0)
+                return NULL;
+        return p;
+}
+
+typedef struct DropIn {
+        char *name; /* points into path */
+        char *path;
+} DropIn;
+
+static int dropin_compare(const void *a, const void *b) {
+        return strcmp(((const DropIn *) a)->name, ((const DropIn *) b)->name);
+}
+
+static bool dropin_wanted(const char *dir, const struct dirent *de) {
+        size_t n = strlen(de->d_name);
+        _cleanup_free_ char *p = NULL;
+        struct stat st;
+
+        if (de->d_name[0] == '.' || n <= 5 || !streq(de->d_name + n - 5, ".conf"))
+                return false;
+        /* Follow symlinks: a link to /dev/null masks a lower-priority file of the same name, as in systemd. */
+        p = config_path_join(dir, de->d_name);
+        return p && stat(p, &st) >= 0 && (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode));
+}
+
+/* Adds the *.conf of one drop-in folder unless a folder read before (higher priority) has that name. */
+static int dropins_add_dir(const char *dir, DropIn **list, size_t *n, char **ret_error) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *de;
+
+        if (!d) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return 0;
+                int r = negative_errno();
+                if (ret_error && asprintf(ret_error, "%s: cannot open folder: %s", dir, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        while ((de = readdir(d))) {
+                bool shadowed = false;
+                DropIn *nl;
+
+                if (!dropin_wanted(dir, de))
+                        continue;
+                for (size_t i = 0; i < *n && !shadowed; i++)
+                        shadowed = streq((*list)[i].name, de->d_name);
+                if (shadowed)
+                        continue;
+                nl = realloc(*list, (*n + 1) * sizeof(DropIn));
+                if (!nl)
+                        return -ENOMEM;
+                *list = nl;
+                nl[*n].path = config_path_join(dir, de->d_name);
+                if (!nl[*n].path)
+                        return -ENOMEM;
+                nl[*n].name = strrchr(nl[*n].path, '/') + 1;
+                (*n)++;
+        }
+        return 0;
+}
+
+int config_load(const char *root, Config **ret, char **ret_error) {
+        static const char *const dirs[] = CONFIG_DROPIN_DIRS;
+        _cleanup_free_ char **files = NULL;
+        DropIn *list = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (!root)
+                root = "/";
+        for (size_t i = 0; i < ELEMENTSOF(dirs) && r >= 0; i++) {
+                _cleanup_free_ char *dir = config_path_join(root, dirs[i]);
+                r = dir ? dropins_add_dir(dir, &list, &n, ret_error) : -ENOMEM;
+        }
+        if (r >= 0) {
+                qsort(list, n, sizeof(DropIn), dropin_compare);
+                files = calloc(n + 1, sizeof(char *));
+                if (files && (files[0] = config_path_join(root, CONFIG_MAIN_FILE))) {
+                        for (size_t i = 0; i < n; i++)
+                                files[i + 1] = list[i].path;
+                        r = config_load_internal(root, files, n + 1, ret, ret_error);
+                } else
+                        r = -ENOMEM;
+        }
+        if (files)
+                free(files[0]);
+        for (size_t i = 0; i < n; i++)
+                free(list[i].path);
+        free(list);
+        return r;
+}
+
+const SignalConfig *config_signal(const Config *c, SignalId id) {
+        for (size_t i = 0; i < c->n_signals; i++)
+                if (c->signals[i].id == id)
+                        return &c->signals[i];
+        return NULL;
+}
+
+int config_board_index(const Config *c, const char *name) {
+        for (size_t i = 0; i < c->n_boards; i++)
+                if (name && streq(c->boards[i].name, name))
+                        return (int) i;
+        return -ENOENT;
+}
+
+const ZoneConfig *config_zone(const Config *c, const char *name) {
+        for (size_t i = 0; i < c->n_zones; i++)
+                if (name && streq(c->zones[i].name, name))
+                        return &c->zones[i];
+        return NULL;
+}
+
+const ZoneConfig *config_neck_zone(const Config *c) {
+        for (size_t i = 0; i < c->n_zones; i++)
+                if (c->zones[i].neck)
+                        return &c->zones[i];
+        return NULL;
 }

@@ -37,14 +37,16 @@ JogActuator jog_actuator_from_string(const char *s) {
 }
 
 static void control_log_event(Manager *m, const SafetyEvent *ev) {
-        char rule[64], kind[96];
-        const char *const fields[] = { rule, kind, NULL };
+        bool estop = ev->kind == SAFETY_EVENT_ESTOP;
+        char rule[64], kind[96], reason[160];
+        const char *const fields[] = { rule, kind, estop ? reason : NULL, NULL };
 
-        snprintf(rule, sizeof rule, "CHAIRD_SAFETY_RULE=%s", ev->rule);
+        snprintf(rule, sizeof rule, "CHAIRD_SAFETY_RULE=%s", safety_rule_to_string(ev->rule));
         snprintf(kind, sizeof kind, "CHAIRD_SAFETY_EVENT=%s", safety_event_kind_to_string(ev->kind));
-        log_struct_internal(safety_event_is_estop(ev) ? LOG_WARNING : LOG_NOTICE,
-                            safety_event_message_id(ev->kind), fields, "%s: %s (%s)",
-                            safety_event_kind_to_string(ev->kind), ev->detail, ev->rule);
+        snprintf(reason, sizeof reason, "CHAIRD_ESTOP_REASON=%s", safety_estop_text(&m->safety));
+        log_struct_internal(estop ? LOG_WARNING : LOG_NOTICE,
+                            estop ? SAFETY_MESSAGE_ID_ESTOP : SAFETY_MESSAGE_ID_EVENT, fields, "%s: %s (%s)",
+                            safety_event_kind_to_string(ev->kind), ev->detail, safety_rule_to_string(ev->rule));
         bus_emit_safety_event(m, safety_event_kind_to_string(ev->kind), ev->detail);
 }
 
@@ -62,12 +64,38 @@ static void control_on_latched(Manager *m, usec_t now) {
 static void control_handle_result(Manager *m, const SafetyResult *res, usec_t now) {
         for (size_t i = 0; i < res->n_events; i++)
                 control_log_event(m, &res->events[i]);
-        if (res->latched_now)
-                control_on_latched(m, now);
-        if (res->end_session && m->state != CHAIR_ESTOP) {
+        if (res->events_dropped > 0)
+                log_warning("%u more safety events in this cycle were not logged.", res->events_dropped);
+        if (res->actions & SAFETY_ACTION_CUT_RELAY) {
+                if (m->state != CHAIR_ESTOP)
+                        control_on_latched(m, now);
+                return;
+        }
+        if ((res->actions & SAFETY_ACTION_END_SESSION) && m->state != CHAIR_ESTOP) {
                 m->jog.active = false;
                 m->state = CHAIR_IDLE;
         }
+}
+
+/* What the supervisor needs besides the signals: board health from the hardware layer, the body
+ * scan and whether anything is moving on request. */
+static void control_safety_input(Manager *m, SafetyInput *si) {
+        SafetyBoard *boards = m->safety_boards;
+
+        for (size_t i = 0; i < m->config->n_boards; i++) {
+                const BoardState *b = hw_board_state(m->hw, i);
+                boards[i] = (SafetyBoard){
+                        .name = m->config->boards[i].name,
+                        .required = m->config->boards[i].required,
+                        .lost = b && b->health == BOARD_LOST,
+                };
+        }
+        *si = (SafetyInput){
+                .in = &m->in,
+                .boards = boards,
+                .n_boards = m->config->n_boards,
+                .jog_active = m->jog.active,
+        };
 }
 
 static void control_compute_wanted(Manager *m, usec_t now) {
@@ -116,7 +144,7 @@ static void control_heartbeats(Manager *m, usec_t now) {
         unsigned period = m->config->gpio.heartbeat_period_ms;
 
         /* The external watchdog circuit sees a toggling line only while the supervisor says healthy. */
-        if (period > 0 && safety_may_toggle_heartbeat(&m->safety) &&
+        if (period > 0 && safety_heartbeat_ok(&m->safety, now) &&
             now - m->heartbeat_toggled >= (usec_t) period * USEC_PER_MSEC) {
                 m->heartbeat_level = !m->heartbeat_level;
                 m->heartbeat_toggled = now;
@@ -125,14 +153,15 @@ static void control_heartbeats(Manager *m, usec_t now) {
 }
 
 void manager_control_cycle(Manager *m, usec_t now) {
-        SafetyResult res = {};
-        SafetyContext ctx;
+        SafetyResult res;
+        SafetyInput si;
 
         (void) hw_read_inputs(m->hw, now, &m->in);
         control_compute_wanted(m, now);
 
-        manager_safety_context(m, &ctx);
-        safety_step(&m->safety, &ctx, &m->in, &m->wanted, now, &m->allowed, &res);
+        control_safety_input(m, &si);
+        safety_step(&m->safety, &si, &m->wanted, now, &res);
+        m->allowed = res.out;
         control_handle_result(m, &res, now);
         control_heartbeats(m, now);
 
@@ -143,12 +172,12 @@ void manager_control_cycle(Manager *m, usec_t now) {
                 (void) manager_reload(m);
 }
 
-static void control_kick_watchdog(Manager *m, usec_t now, usec_t lateness, usec_t duration) {
+static void control_kick_watchdog(Manager *m, usec_t now, bool on_time) {
         if (m->watchdog_usec == 0)
                 return;
         /* Only a cycle that started and finished on time may feed systemd's watchdog: a stalled or
          * starved loop then gets the daemon killed and restarted latched (unclean-restart). */
-        if (!safety_cycle_on_time(lateness, duration, m->period))
+        if (!on_time)
                 return;
         if (now - m->last_watchdog_kick < m->watchdog_usec / 4)
                 return;
@@ -159,10 +188,13 @@ static void control_kick_watchdog(Manager *m, usec_t now, usec_t lateness, usec_
 static int control_timer_cb(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         usec_t start = mono_usec(), lateness, duration;
+        bool on_time;
 
         lateness = start > m->next_deadline ? start - m->next_deadline : 0;
         manager_control_cycle(m, start);
         duration = mono_usec() - start;
+        /* on time = finished before the next cycle was due */
+        on_time = safety_cycle_done(&m->safety, m->next_deadline + m->period, start + duration);
 
         m->stats.cycles++;
         m->stats.last_duration = duration;
@@ -171,7 +203,7 @@ static int control_timer_cb(sd_event_source *s, uint64_t usec, void *userdata) {
         if (duration > m->period)
                 m->stats.overruns++;
 
-        control_kick_watchdog(m, start + duration, lateness, duration);
+        control_kick_watchdog(m, start + duration, on_time);
 
         /* Fixed-rate schedule on absolute deadlines (no drift); after a stall skip the missed cycles
          * instead of running a burst of them. */
@@ -199,40 +231,48 @@ int manager_control_start(Manager *m) {
 /* The e-stop button: handled in the dispatch that read the edge, before any other Modbus traffic. */
 void manager_on_line(Hw *hw, LineId line, bool active, usec_t timestamp, void *userdata) {
         Manager *m = userdata;
-        SafetyResult res = {};
+        SafetyResult res;
 
         if (line != LINE_ESTOP || !active)
                 return;
-        safety_request_estop(&m->safety, SAFETY_STOP_BUTTON, "e-stop button", timestamp, &res);
-        if (res.latched_now)
-                (void) hw_set_line(m->hw, LINE_POWER_RELAY, false);
+        /* Relay first, unconditionally and before any Modbus traffic (stop category 0). */
+        (void) hw_set_line(m->hw, LINE_POWER_RELAY, false);
+        (void) safety_estop(&m->safety, SAFETY_STOP_BUTTON, "e-stop button", timestamp, &res);
+        m->allowed = res.out;
         control_handle_result(m, &res, timestamp);
         bus_emit_changes(m, mono_usec());
 }
 
 int manager_emergency_stop(Manager *m, SafetyStopReason reason, const char *detail) {
-        SafetyResult res = {};
+        SafetyResult res;
         usec_t now = mono_usec();
+        int r;
 
-        safety_request_estop(&m->safety, reason, detail ?: "", now, &res);
+        r = safety_estop(&m->safety, reason, detail ?: "", now, &res);
+        if (r < 0)
+                return r;
+        m->allowed = res.out;
         control_handle_result(m, &res, now);
         bus_emit_changes(m, now);
         return 0;
 }
 
 int manager_reset_emergency_stop(Manager *m, char **ret_why) {
-        SafetyContext ctx;
-        const char *why = NULL;
+        SafetyVerdict verdict = {};
+        SafetyResult res;
+        SafetyInput si;
+        usec_t now = mono_usec();
         int r;
 
-        manager_safety_context(m, &ctx);
-        r = safety_reset(&m->safety, &ctx, &m->in, mono_usec(), &why);
+        control_safety_input(m, &si);
+        r = safety_reset(&m->safety, &si, now, &verdict, &res);
         if (r < 0) {
-                if (ret_why && why)
-                        *ret_why = strdup(why);
-                log_notice("Emergency stop reset refused: %s", why ?: "");
-                return r == -EBUSY ? -CHAIR_ERR_BUSY : r;
+                if (ret_why)
+                        *ret_why = strdup(verdict.reason);
+                log_notice("Emergency stop reset refused: %s", verdict.reason);
+                return r;
         }
+        control_handle_result(m, &res, now);
         /* Back to idle, never to what ran before (ISO 13850 4.1.6): the jog and any session are gone. */
         m->jog.active = false;
         m->state = CHAIR_IDLE;
@@ -244,7 +284,7 @@ int manager_reset_emergency_stop(Manager *m, char **ret_why) {
 int manager_jog(Manager *m, JogActuator actuator, double target) {
         const LimitsConfig *l = &m->config->limits;
 
-        if (safety_estop_latched(&m->safety))
+        if (safety_latched(&m->safety))
                 return -CHAIR_ERR_ESTOP;
         if (m->state != CHAIR_IDLE)
                 return -CHAIR_ERR_BUSY;

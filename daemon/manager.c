@@ -38,6 +38,11 @@ int manager_new(const char *root, Config *config, Manager **ret) {
         chair_outputs_safe(&m->wanted);
         chair_outputs_safe(&m->allowed);
 
+        /* Sized once: the board list never changes while running (reload refuses hardware changes). */
+        m->safety_boards = calloc(config->n_boards + 1, sizeof(SafetyBoard));
+        if (!m->safety_boards)
+                return -ENOMEM;
+
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
@@ -55,6 +60,7 @@ Manager *manager_free(Manager *m) {
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         config_free(m->config);
+        free(m->safety_boards);
         free(m->root);
         free(m);
         return NULL;
@@ -66,7 +72,7 @@ static void manager_update_status(Manager *m) {
 
         if (m->state == CHAIR_ESTOP)
                 snprintf(buf, sizeof buf, "STATUS=estop (%s); roller %.1f mm, %.1f N",
-                         safety_stop_reason_to_string(safety_estop_reason(&m->safety)),
+                         safety_estop_text(&m->safety),
                          m->in.value[SIGNAL_ROLLER_POSITION], m->in.value[SIGNAL_ROLLER_FORCE]);
         else
                 snprintf(buf, sizeof buf, "STATUS=%s; roller %.1f mm, %.1f N; zone %s; neck %.0f-%.0f mm",
@@ -154,7 +160,9 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
 
-        safety_init(&m->safety, m->config, m->unclean_start, mono_usec());
+        r = safety_init(&m->safety, m->config, m->unclean_start, mono_usec());
+        if (r < 0)
+                log_error_errno(r, "The safety supervisor rejects this configuration; staying latched: %m");
         if (m->unclean_start) {
                 m->state = CHAIR_ESTOP;
                 m->estop_count++;
@@ -199,6 +207,33 @@ int manager_run(Manager *m) {
         return 0;
 }
 
+static bool section_is_hardware(const char *section) {
+        static const char *const prefixes[] = { "Modbus", "Board ", "Signal ", "GPIO", "Line " };
+        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+                if (strncmp(section, prefixes[i], strlen(prefixes[i])) == 0)
+                        return true;
+        return false;
+}
+
+/* The first hardware key whose effective value differs between a and b, or NULL. */
+static const ConfigEntry *config_hardware_diff(const Config *a, const Config *b) {
+        for (int pass = 0; pass < 2; pass++) {
+                const Config *x = pass ? b : a, *y = pass ? a : b;
+                for (size_t i = 0; i < x->n_entries; i++) {
+                        const ConfigEntry *e = &x->entries[i];
+                        bool same = false;
+                        if (!section_is_hardware(e->section))
+                                continue;
+                        for (size_t j = 0; j < y->n_entries && !same; j++)
+                                same = streq(e->section, y->entries[j].section) &&
+                                       streq(e->key, y->entries[j].key) && streq(e->value, y->entries[j].value);
+                        if (!same)
+                                return e;
+                }
+        }
+        return NULL;
+}
+
 int manager_reload(Manager *m) {
         _cleanup_(config_freep) Config *c = NULL;
         _cleanup_free_ char *error = NULL;
@@ -214,15 +249,27 @@ int manager_reload(Manager *m) {
 
         /* The hardware map and transport are fixed for the life of the process: changing them safely
          * needs a restart (the relay and every board go through the safe state). Limits and zones apply
-         * at once, through the safety supervisor. */
+         * at once, through the safety supervisor. Nothing is half-applied. */
+        const ConfigEntry *d = config_hardware_diff(m->config, c);
+        if (d) {
+                (void) sd_notify(false, "READY=1");
+                return log_error_errno(-EBUSY, "Reload refused: [%s] %s changed (%s:%u); the hardware map "
+                                       "applies only at start, restart chaird to apply it.",
+                                       d->section, d->key, d->origin.file ?: "default", d->origin.line);
+        }
         r = safety_update_config(&m->safety, c);
         if (r < 0) {
                 (void) sd_notify(false, "READY=1");
                 return log_error_errno(r, "Reload refused by the safety supervisor: %m");
         }
+        /* Same hardware map: point the layer at the new (equal) copy before freeing the old one. */
+        m->hw->config = c;
+        if (m->hw->bus)
+                m->hw->bus->config = c;
+        if (m->hw->lines)
+                m->hw->lines->config = c;
         config_free(m->config);
         m->config = TAKE_PTR(c);
-        hw_set_config(m->hw, m->config);
         log_info("Configuration reloaded.");
         (void) sd_notify(false, "READY=1");
         return 0;

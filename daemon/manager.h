@@ -64,6 +64,7 @@ typedef struct Manager {
         ChairOutputs wanted;
         ChairOutputs allowed;
         Safety safety;
+        SafetyBoard *safety_boards; /* n_boards, refreshed every cycle from the hardware layer */
 
         ChairState state;
         Jog jog;

@@ -70,7 +70,7 @@ int manager_state_save(Manager *m) {
         int n, r;
 
         n = snprintf(buf, sizeof buf, "estops=%" PRIu64 "\nlast_estop_reason=%s\n", m->estop_count,
-                     safety_stop_reason_to_string(safety_estop_reason(&m->safety)));
+                     safety_estop_text(&m->safety));
         r = write_file_atomic(m->config->state_dir, STATE_FILE, buf, (size_t) n);
         if (r < 0)
                 return log_warning_errno(r, "Failed to write %s/%s: %m", m->config->state_dir, STATE_FILE);

@@ -67,7 +67,7 @@ static int property_get_state(sd_bus *bus, const char *path, const char *interfa
 static int property_get_estop(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *e) {
         Manager *m = userdata;
-        return sd_bus_message_append(reply, "b", safety_estop_latched(&m->safety));
+        return sd_bus_message_append(reply, "b", safety_latched(&m->safety));
 }
 
 static int property_get_estop_reason(sd_bus *bus, const char *path, const char *interface,
@@ -75,8 +75,8 @@ static int property_get_estop_reason(sd_bus *bus, const char *path, const char *
                                      sd_bus_error *e) {
         Manager *m = userdata;
         const char *s = "";
-        if (safety_estop_latched(&m->safety))
-                s = safety_stop_reason_to_string(safety_estop_reason(&m->safety));
+        if (safety_latched(&m->safety))
+                s = safety_estop_text(&m->safety);
         return sd_bus_message_append(reply, "s", s);
 }
 
@@ -107,7 +107,7 @@ static int method_emergency_stop(sd_bus_message *msg, void *userdata, sd_bus_err
         int r;
 
         /* Open to every caller the policy lets through: stopping is never refused. */
-        r = manager_emergency_stop(m, SAFETY_STOP_DBUS, sd_bus_message_get_sender(msg));
+        r = manager_emergency_stop(m, SAFETY_STOP_REMOTE, sd_bus_message_get_sender(msg));
         if (r < 0)
                 return bus_error_from_errno(e, r, "Emergency stop failed");
         return sd_bus_reply_method_return(msg, NULL);
@@ -200,7 +200,7 @@ int bus_setup(Manager *m) {
 }
 
 void bus_emit_changes(Manager *m, usec_t now) {
-        bool estop = safety_estop_latched(&m->safety);
+        bool estop = safety_latched(&m->safety);
 
         if (!m->bus)
                 return;
