@@ -10,17 +10,17 @@
 
 #include "config-internal.h"
 
-#define DEFINE_ENUM_NAMES(name, type, list)                                     \
-        static const char *name##_to_string_int(int v) {                       \
-                return name##_to_string((type) v);                              \
-        }                                                                       \
-        static int name##_from_string_int(const char *s) {                     \
-                return name##_from_string(s);                                   \
-        }                                                                       \
-        static const EnumNames name##_names = {                                 \
-                name##_to_string_int,                                           \
-                name##_from_string_int,                                         \
-                list,                                                           \
+#define DEFINE_ENUM_NAMES(name, type, list)                                                                 \
+        static const char *name##_to_string_int(int v) {                                                    \
+                return name##_to_string((type)v);                                                           \
+        }                                                                                                   \
+        static int name##_from_string_int(const char *s) {                                                  \
+                return name##_from_string(s);                                                               \
+        }                                                                                                   \
+        static const EnumNames name##_names = {                                                             \
+                name##_to_string_int,                                                                       \
+                name##_from_string_int,                                                                     \
+                list,                                                                                       \
         };
 
 DEFINE_ENUM_NAMES(transport_kind, TransportKind, "tcp, rtu")
@@ -31,9 +31,9 @@ DEFINE_ENUM_NAMES(gpio_backend, GpioBackend, "none, gpiod, sim")
 DEFINE_ENUM_NAMES(line_bias, LineBias, "as-is, disable, pull-up, pull-down")
 
 static const char *const section_kind_table[_SECTION_KIND_MAX] = {
-        [SECTION_CHAIR] = "Chair", [SECTION_MODBUS] = "Modbus", [SECTION_BOARD] = "Board",
-        [SECTION_SIGNAL] = "Signal", [SECTION_GPIO] = "GPIO",    [SECTION_LINE] = "Line",
-        [SECTION_ZONE] = "Zone",   [SECTION_LIMITS] = "Limits", [SECTION_UNTRAINED] = "Untrained",
+        [SECTION_CHAIR] = "Chair",   [SECTION_MODBUS] = "Modbus", [SECTION_BOARD] = "Board",
+        [SECTION_SIGNAL] = "Signal", [SECTION_GPIO] = "GPIO",     [SECTION_LINE] = "Line",
+        [SECTION_ZONE] = "Zone",     [SECTION_LIMITS] = "Limits", [SECTION_UNTRAINED] = "Untrained",
 };
 
 const char *section_kind_to_string(SectionKind k) {
@@ -45,7 +45,7 @@ const char *section_kind_to_string(SectionKind k) {
 SectionKind section_kind_from_string(const char *s) {
         for (int i = 0; i < _SECTION_KIND_MAX; i++)
                 if (streq(section_kind_table[i], s))
-                        return (SectionKind) i;
+                        return (SectionKind)i;
         return _SECTION_KIND_INVALID;
 }
 
@@ -68,87 +68,95 @@ bool section_kind_is_named(SectionKind k) {
 /* Ranges are what an OEM may write, not what is wise: the validator checks how values relate. Limits
  * defaults are deliberately conservative (docs/config.md, "Defaults"). */
 const ConfigKey config_keys[] = {
-        { SECTION_CHAIR, "ControlRateHz", KEY_UINT, CHAIR(control_rate_hz), 1, 1000, "100", false, NULL },
-        { SECTION_CHAIR, "MaxIntensity", KEY_UINT, CHAIR(max_intensity), 1, 100, "10", false, NULL },
-        { SECTION_CHAIR, "StateDirectory", KEY_PATH, CHAIR(state_dir), NO_RANGE, NULL, true, NULL },
+        {SECTION_CHAIR, "ControlRateHz", KEY_UINT, CHAIR(control_rate_hz), 1, 1000, "100", false, NULL},
+        {SECTION_CHAIR, "MaxIntensity", KEY_UINT, CHAIR(max_intensity), 1, 100, "10", false, NULL},
+        {SECTION_CHAIR, "StateDirectory", KEY_PATH, CHAIR(state_dir), NO_RANGE, NULL, true, NULL},
 
-        { SECTION_MODBUS, "Transport", KEY_ENUM, MODBUS(transport), NO_RANGE, "tcp", false, &transport_kind_names },
-        { SECTION_MODBUS, "Host", KEY_STRING, MODBUS(host), NO_RANGE, NULL, false, NULL },
-        { SECTION_MODBUS, "Port", KEY_PORT, MODBUS(port), 1, 65535, "502", false, NULL },
-        { SECTION_MODBUS, "Device", KEY_PATH, MODBUS(device), NO_RANGE, NULL, false, NULL },
-        { SECTION_MODBUS, "Baud", KEY_UINT, MODBUS(baud), 1, 4000000, "19200", false, NULL },
-        { SECTION_MODBUS, "Parity", KEY_ENUM, MODBUS(parity), NO_RANGE, "none", false, &parity_names },
-        { SECTION_MODBUS, "DataBits", KEY_UINT, MODBUS(data_bits), 7, 8, "8", false, NULL },
-        { SECTION_MODBUS, "StopBits", KEY_UINT, MODBUS(stop_bits), 1, 2, "1", false, NULL },
-        { SECTION_MODBUS, "InterFrameGapUs", KEY_UINT, MODBUS(inter_frame_gap_us), 0, 1000000, "0", false, NULL },
-        { SECTION_MODBUS, "ReconnectMinMs", KEY_UINT, MODBUS(reconnect_min_ms), 1, 600000, "100", false, NULL },
-        { SECTION_MODBUS, "ReconnectMaxMs", KEY_UINT, MODBUS(reconnect_max_ms), 1, 600000, "5000", false, NULL },
+        {SECTION_MODBUS, "Transport", KEY_ENUM, MODBUS(transport), NO_RANGE, "tcp", false,
+         &transport_kind_names},
+        {SECTION_MODBUS, "Host", KEY_STRING, MODBUS(host), NO_RANGE, NULL, false, NULL},
+        {SECTION_MODBUS, "Port", KEY_PORT, MODBUS(port), 1, 65535, "502", false, NULL},
+        {SECTION_MODBUS, "Device", KEY_PATH, MODBUS(device), NO_RANGE, NULL, false, NULL},
+        {SECTION_MODBUS, "Baud", KEY_UINT, MODBUS(baud), 1, 4000000, "19200", false, NULL},
+        {SECTION_MODBUS, "Parity", KEY_ENUM, MODBUS(parity), NO_RANGE, "none", false, &parity_names},
+        {SECTION_MODBUS, "DataBits", KEY_UINT, MODBUS(data_bits), 7, 8, "8", false, NULL},
+        {SECTION_MODBUS, "StopBits", KEY_UINT, MODBUS(stop_bits), 1, 2, "1", false, NULL},
+        {SECTION_MODBUS, "InterFrameGapUs", KEY_UINT, MODBUS(inter_frame_gap_us), 0, 1000000, "0", false,
+         NULL},
+        {SECTION_MODBUS, "ReconnectMinMs", KEY_UINT, MODBUS(reconnect_min_ms), 1, 600000, "100", false,
+         NULL},
+        {SECTION_MODBUS, "ReconnectMaxMs", KEY_UINT, MODBUS(reconnect_max_ms), 1, 600000, "5000", false,
+         NULL},
 
-        { SECTION_BOARD, "SlaveId", KEY_UINT, BOARD(slave_id), 1, 247, NULL, false, NULL },
-        { SECTION_BOARD, "ResponseTimeoutMs", KEY_UINT, BOARD(response_timeout_ms), 1, 10000, "20", false, NULL },
-        { SECTION_BOARD, "PollIntervalMs", KEY_UINT, BOARD(poll_interval_ms), 0, 60000, "0", false, NULL },
-        { SECTION_BOARD, "Required", KEY_BOOL, BOARD(required), NO_RANGE, "yes", false, NULL },
-        { SECTION_BOARD, "MaxMissedPolls", KEY_UINT, BOARD(max_missed_polls), 1, 1000, "3", false, NULL },
-        { SECTION_BOARD, "CommLossMs", KEY_UINT, BOARD(comm_loss_ms), 1, 600000, "100", false, NULL },
-        { SECTION_BOARD, "HeartbeatRegister", KEY_INT_OPT, BOARD(heartbeat_register), 0, 65535, NULL, false, NULL },
-        { SECTION_BOARD, "CommTimeoutRegister", KEY_INT_OPT, BOARD(comm_timeout_register), 0, 65535, NULL, false,
-          NULL },
-        { SECTION_BOARD, "CommTimeoutMs", KEY_UINT, BOARD(comm_timeout_ms), 1, 65535, NULL, false, NULL },
-        { SECTION_BOARD, "ReadGap", KEY_UINT, BOARD(read_gap), 0, 124, "0", false, NULL },
+        {SECTION_BOARD, "SlaveId", KEY_UINT, BOARD(slave_id), 1, 247, NULL, false, NULL},
+        {SECTION_BOARD, "ResponseTimeoutMs", KEY_UINT, BOARD(response_timeout_ms), 1, 10000, "20", false,
+         NULL},
+        {SECTION_BOARD, "PollIntervalMs", KEY_UINT, BOARD(poll_interval_ms), 0, 60000, "0", false, NULL},
+        {SECTION_BOARD, "Required", KEY_BOOL, BOARD(required), NO_RANGE, "yes", false, NULL},
+        {SECTION_BOARD, "MaxMissedPolls", KEY_UINT, BOARD(max_missed_polls), 1, 1000, "3", false, NULL},
+        {SECTION_BOARD, "CommLossMs", KEY_UINT, BOARD(comm_loss_ms), 1, 600000, "100", false, NULL},
+        {SECTION_BOARD, "HeartbeatRegister", KEY_INT_OPT, BOARD(heartbeat_register), 0, 65535, NULL, false,
+         NULL},
+        {SECTION_BOARD, "CommTimeoutRegister", KEY_INT_OPT, BOARD(comm_timeout_register), 0, 65535, NULL,
+         false, NULL},
+        {SECTION_BOARD, "CommTimeoutMs", KEY_UINT, BOARD(comm_timeout_ms), 1, 65535, NULL, false, NULL},
+        {SECTION_BOARD, "ReadGap", KEY_UINT, BOARD(read_gap), 0, 124, "0", false, NULL},
 
-        { SECTION_SIGNAL, "Board", KEY_BOARD, SIGNAL(board), NO_RANGE, NULL, false, NULL },
-        { SECTION_SIGNAL, "Kind", KEY_ENUM, SIGNAL(kind), NO_RANGE, NULL, false, &register_kind_names },
-        { SECTION_SIGNAL, "Address", KEY_UINT, SIGNAL(address), 0, 65535, NULL, false, NULL },
-        { SECTION_SIGNAL, "Type", KEY_ENUM, SIGNAL(type), NO_RANGE, NULL, true, &value_type_names },
-        { SECTION_SIGNAL, "Scale", KEY_DOUBLE, SIGNAL(scale), -1e9, 1e9, "1", false, NULL },
-        { SECTION_SIGNAL, "Offset", KEY_DOUBLE, SIGNAL(offset), -1e9, 1e9, "0", false, NULL },
-        { SECTION_SIGNAL, "Unit", KEY_STRING, SIGNAL(unit), NO_RANGE, NULL, false, NULL },
-        { SECTION_SIGNAL, "Min", KEY_DOUBLE, SIGNAL(min), -1e12, 1e12, NULL, false, NULL },
-        { SECTION_SIGNAL, "Max", KEY_DOUBLE, SIGNAL(max), -1e12, 1e12, NULL, false, NULL },
+        {SECTION_SIGNAL, "Board", KEY_BOARD, SIGNAL(board), NO_RANGE, NULL, false, NULL},
+        {SECTION_SIGNAL, "Kind", KEY_ENUM, SIGNAL(kind), NO_RANGE, NULL, false, &register_kind_names},
+        {SECTION_SIGNAL, "Address", KEY_UINT, SIGNAL(address), 0, 65535, NULL, false, NULL},
+        {SECTION_SIGNAL, "Type", KEY_ENUM, SIGNAL(type), NO_RANGE, NULL, true, &value_type_names},
+        {SECTION_SIGNAL, "Scale", KEY_DOUBLE, SIGNAL(scale), -1e9, 1e9, "1", false, NULL},
+        {SECTION_SIGNAL, "Offset", KEY_DOUBLE, SIGNAL(offset), -1e9, 1e9, "0", false, NULL},
+        {SECTION_SIGNAL, "Unit", KEY_STRING, SIGNAL(unit), NO_RANGE, NULL, false, NULL},
+        {SECTION_SIGNAL, "Min", KEY_DOUBLE, SIGNAL(min), -1e12, 1e12, NULL, false, NULL},
+        {SECTION_SIGNAL, "Max", KEY_DOUBLE, SIGNAL(max), -1e12, 1e12, NULL, false, NULL},
 
-        { SECTION_GPIO, "Backend", KEY_ENUM, GPIO(backend), NO_RANGE, "none", false, &gpio_backend_names },
-        { SECTION_GPIO, "Chip", KEY_STRING, GPIO(chip), NO_RANGE, NULL, false, NULL },
-        { SECTION_GPIO, "SimSocket", KEY_PATH, GPIO(sim_socket), NO_RANGE, NULL, false, NULL },
-        { SECTION_GPIO, "HeartbeatPeriodMs", KEY_UINT, GPIO(heartbeat_period_ms), 0, 60000, "0", false, NULL },
+        {SECTION_GPIO, "Backend", KEY_ENUM, GPIO(backend), NO_RANGE, "none", false, &gpio_backend_names},
+        {SECTION_GPIO, "Chip", KEY_STRING, GPIO(chip), NO_RANGE, NULL, false, NULL},
+        {SECTION_GPIO, "SimSocket", KEY_PATH, GPIO(sim_socket), NO_RANGE, NULL, false, NULL},
+        {SECTION_GPIO, "HeartbeatPeriodMs", KEY_UINT, GPIO(heartbeat_period_ms), 0, 60000, "0", false, NULL},
 
-        { SECTION_LINE, "Name", KEY_STRING, LINE(name), NO_RANGE, NULL, false, NULL },
-        { SECTION_LINE, "Offset", KEY_INT_OPT, LINE(offset), 0, 65535, NULL, false, NULL },
-        { SECTION_LINE, "ActiveLow", KEY_BOOL, LINE(active_low), NO_RANGE, "no", false, NULL },
-        { SECTION_LINE, "Bias", KEY_ENUM, LINE(bias), NO_RANGE, "as-is", false, &line_bias_names },
-        { SECTION_LINE, "DebounceMs", KEY_UINT, LINE(debounce_ms), 0, 10000, "0", false, NULL },
+        {SECTION_LINE, "Name", KEY_STRING, LINE(name), NO_RANGE, NULL, false, NULL},
+        {SECTION_LINE, "Offset", KEY_INT_OPT, LINE(offset), 0, 65535, NULL, false, NULL},
+        {SECTION_LINE, "ActiveLow", KEY_BOOL, LINE(active_low), NO_RANGE, "no", false, NULL},
+        {SECTION_LINE, "Bias", KEY_ENUM, LINE(bias), NO_RANGE, "as-is", false, &line_bias_names},
+        {SECTION_LINE, "DebounceMs", KEY_UINT, LINE(debounce_ms), 0, 10000, "0", false, NULL},
 
-        { SECTION_ZONE, "Neck", KEY_BOOL, ZONE(neck), NO_RANGE, NULL, true, NULL },
-        { SECTION_ZONE, "From", KEY_DOUBLE, ZONE(from_mm), -5000, 5000, NULL, false, NULL },
-        { SECTION_ZONE, "To", KEY_DOUBLE, ZONE(to_mm), -5000, 5000, NULL, false, NULL },
-        { SECTION_ZONE, "MaxForceN", KEY_DOUBLE, ZONE(max_force_n), FORCE_RANGE, NULL, true, NULL },
-        { SECTION_ZONE, "HardForceN", KEY_DOUBLE, ZONE(hard_force_n), FORCE_RANGE, "0", false, NULL },
-        { SECTION_ZONE, "UntrainedMaxForceN", KEY_DOUBLE, ZONE(untrained_max_force_n), FORCE_RANGE, NULL, true,
-          NULL },
-        { SECTION_ZONE, "AllowedTechniques", KEY_TECHNIQUES, ZONE(allowed_techniques), NO_RANGE, "", false, NULL },
-        { SECTION_ZONE, "UntrainedTechniques", KEY_TECHNIQUES, ZONE(untrained_techniques), NO_RANGE, "", false,
-          NULL },
+        {SECTION_ZONE, "Neck", KEY_BOOL, ZONE(neck), NO_RANGE, NULL, true, NULL},
+        {SECTION_ZONE, "From", KEY_DOUBLE, ZONE(from_mm), -5000, 5000, NULL, false, NULL},
+        {SECTION_ZONE, "To", KEY_DOUBLE, ZONE(to_mm), -5000, 5000, NULL, false, NULL},
+        {SECTION_ZONE, "MaxForceN", KEY_DOUBLE, ZONE(max_force_n), FORCE_RANGE, NULL, true, NULL},
+        {SECTION_ZONE, "HardForceN", KEY_DOUBLE, ZONE(hard_force_n), FORCE_RANGE, "0", false, NULL},
+        {SECTION_ZONE, "UntrainedMaxForceN", KEY_DOUBLE, ZONE(untrained_max_force_n), FORCE_RANGE, NULL,
+         true, NULL},
+        {SECTION_ZONE, "AllowedTechniques", KEY_TECHNIQUES, ZONE(allowed_techniques), NO_RANGE, "", false,
+         NULL},
+        {SECTION_ZONE, "UntrainedTechniques", KEY_TECHNIQUES, ZONE(untrained_techniques), NO_RANGE, "",
+         false, NULL},
 
-        { SECTION_LIMITS, "TrackLengthMm", KEY_DOUBLE, LIMITS(track_length_mm), 1, 5000, "700", false, NULL },
-        { SECTION_LIMITS, "ShoulderMinMm", KEY_DOUBLE, LIMITS(shoulder_min_mm), 0, 5000, "100", false, NULL },
-        { SECTION_LIMITS, "ShoulderMaxMm", KEY_DOUBLE, LIMITS(shoulder_max_mm), 0, 5000, "300", false, NULL },
-        { SECTION_LIMITS, "MaxForceN", KEY_DOUBLE, LIMITS(max_force_n), 1, 1000, "80", false, NULL },
-        { SECTION_LIMITS, "HardForceN", KEY_DOUBLE, LIMITS(hard_force_n), 1, 1000, "150", false, NULL },
-        { SECTION_LIMITS, "OverLimitWindowMs", KEY_UINT, LIMITS(over_limit_window_ms), 1, 10000, "200", false,
-          NULL },
-        { SECTION_LIMITS, "MaxSpeedMmS", KEY_DOUBLE, LIMITS(max_speed_mm_s), 1, 1000, "100", false, NULL },
-        { SECTION_LIMITS, "MaxSessionMinutes", KEY_MINUTES, LIMITS(max_session_s), 1, 240, "20", false, NULL },
-        { SECTION_LIMITS, "HeatMaxTempC", KEY_DOUBLE, LIMITS(heat_max_temp_c), 20, 70, "42", false, NULL },
-        { SECTION_LIMITS, "HeatMaxOnMinutes", KEY_MINUTES, LIMITS(heat_max_on_s), 1, 240, "15", false, NULL },
-        { SECTION_LIMITS, "AirbagMaxKPa", KEY_DOUBLE, LIMITS(airbag_max_kpa), 1, 200, "30", false, NULL },
-        { SECTION_LIMITS, "ForceMaxRateNPerS", KEY_DOUBLE, LIMITS(force_max_rate_n_s), 1, 100000, "2000", false,
-          NULL },
-        { SECTION_LIMITS, "StuckMs", KEY_UINT, LIMITS(stuck_ms), 100, 600000, "2000", false, NULL },
-        { SECTION_LIMITS, "RetractMm", KEY_DOUBLE, LIMITS(retract_mm), 0, 500, "30", false, NULL },
+        {SECTION_LIMITS, "TrackLengthMm", KEY_DOUBLE, LIMITS(track_length_mm), 1, 5000, "700", false, NULL},
+        {SECTION_LIMITS, "ShoulderMinMm", KEY_DOUBLE, LIMITS(shoulder_min_mm), 0, 5000, "100", false, NULL},
+        {SECTION_LIMITS, "ShoulderMaxMm", KEY_DOUBLE, LIMITS(shoulder_max_mm), 0, 5000, "300", false, NULL},
+        {SECTION_LIMITS, "MaxForceN", KEY_DOUBLE, LIMITS(max_force_n), 1, 1000, "80", false, NULL},
+        {SECTION_LIMITS, "HardForceN", KEY_DOUBLE, LIMITS(hard_force_n), 1, 1000, "150", false, NULL},
+        {SECTION_LIMITS, "OverLimitWindowMs", KEY_UINT, LIMITS(over_limit_window_ms), 1, 10000, "200", false,
+         NULL},
+        {SECTION_LIMITS, "MaxSpeedMmS", KEY_DOUBLE, LIMITS(max_speed_mm_s), 1, 1000, "100", false, NULL},
+        {SECTION_LIMITS, "MaxSessionMinutes", KEY_MINUTES, LIMITS(max_session_s), 1, 240, "20", false, NULL},
+        {SECTION_LIMITS, "HeatMaxTempC", KEY_DOUBLE, LIMITS(heat_max_temp_c), 20, 70, "42", false, NULL},
+        {SECTION_LIMITS, "HeatMaxOnMinutes", KEY_MINUTES, LIMITS(heat_max_on_s), 1, 240, "15", false, NULL},
+        {SECTION_LIMITS, "AirbagMaxKPa", KEY_DOUBLE, LIMITS(airbag_max_kpa), 1, 200, "30", false, NULL},
+        {SECTION_LIMITS, "ForceMaxRateNPerS", KEY_DOUBLE, LIMITS(force_max_rate_n_s), 1, 100000, "2000",
+         false, NULL},
+        {SECTION_LIMITS, "StuckMs", KEY_UINT, LIMITS(stuck_ms), 100, 600000, "2000", false, NULL},
+        {SECTION_LIMITS, "RetractMm", KEY_DOUBLE, LIMITS(retract_mm), 0, 500, "30", false, NULL},
 
-        { SECTION_UNTRAINED, "Enabled", KEY_BOOL, UNTRAINED(enabled), NO_RANGE, "no", false, NULL },
-        { SECTION_UNTRAINED, "MaxIntensity", KEY_UINT, UNTRAINED(max_intensity), 1, 100, "3", false, NULL },
-        { SECTION_UNTRAINED, "MaxForceN", KEY_DOUBLE, UNTRAINED(max_force_n), 1, 1000, "50", false, NULL },
-        { SECTION_UNTRAINED, "MaxSpeedMmS", KEY_DOUBLE, UNTRAINED(max_speed_mm_s), 1, 1000, "60", false, NULL },
+        {SECTION_UNTRAINED, "Enabled", KEY_BOOL, UNTRAINED(enabled), NO_RANGE, "no", false, NULL},
+        {SECTION_UNTRAINED, "MaxIntensity", KEY_UINT, UNTRAINED(max_intensity), 1, 100, "3", false, NULL},
+        {SECTION_UNTRAINED, "MaxForceN", KEY_DOUBLE, UNTRAINED(max_force_n), 1, 1000, "50", false, NULL},
+        {SECTION_UNTRAINED, "MaxSpeedMmS", KEY_DOUBLE, UNTRAINED(max_speed_mm_s), 1, 1000, "60", false,
+         NULL},
 };
 
 const size_t config_keys_count = ELEMENTSOF(config_keys);
@@ -177,9 +185,9 @@ void *config_section_base(Config *c, SectionKind kind, const char *name) {
                 return i < 0 ? NULL : &c->boards[i];
         }
         case SECTION_SIGNAL:
-                return (void *) config_signal(c, signal_id_from_string(name));
+                return (void *)config_signal(c, signal_id_from_string(name));
         case SECTION_ZONE:
-                return (void *) config_zone(c, name);
+                return (void *)config_zone(c, name);
         case SECTION_LINE: {
                 LineId id = line_id_from_string(name);
                 return id < 0 || !c->gpio.lines[id].configured ? NULL : &c->gpio.lines[id];
@@ -189,8 +197,8 @@ void *config_section_base(Config *c, SectionKind kind, const char *name) {
         }
 }
 
-#define FIELD(base, k, type) ((type *) ((char *) (base) + (k)->offset))
-#define CFIELD(base, k, type) ((const type *) ((const char *) (base) + (k)->offset))
+#define FIELD(base, k, type) ((type *)((char *)(base) + (k)->offset))
+#define CFIELD(base, k, type) ((const type *)((const char *)(base) + (k)->offset))
 
 static int parse_uint(const char *s, unsigned long long *ret) {
         char *end;
@@ -218,7 +226,8 @@ static int parse_double(const char *s, double *ret) {
 }
 
 static int parse_bool(const char *s, bool *ret) {
-        static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+        static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off",
+                                                                                    "0"};
 
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
                 if (strcasecmp(s, yes[i]) == 0)
@@ -273,17 +282,17 @@ static int parse_number(const ConfigKey *k, void *base, const char *value, char 
         r = parse_uint(value, &u);
         if (r == -EINVAL)
                 return snprintf(why, why_size, "not a number"), -EINVAL;
-        r = check_range(k, r < 0 ? INFINITY : (double) u, why, why_size);
+        r = check_range(k, r < 0 ? INFINITY : (double)u, why, why_size);
         if (r < 0)
                 return r;
         if (k->type == KEY_PORT)
-                *FIELD(base, k, uint16_t) = (uint16_t) u;
+                *FIELD(base, k, uint16_t) = (uint16_t)u;
         else if (k->type == KEY_INT_OPT)
-                *FIELD(base, k, int) = (int) u;
+                *FIELD(base, k, int) = (int)u;
         else if (k->type == KEY_MINUTES)
-                *FIELD(base, k, unsigned) = (unsigned) u * 60;
+                *FIELD(base, k, unsigned) = (unsigned)u * 60;
         else
-                *FIELD(base, k, unsigned) = (unsigned) u;
+                *FIELD(base, k, unsigned) = (unsigned)u;
         return 0;
 }
 
@@ -304,16 +313,9 @@ static int parse_string(const ConfigKey *k, void *base, const char *value, char 
         return 0;
 }
 
-int config_key_parse(const ConfigKey *k, void *base, const char *value, char *why, size_t why_size) {
+static int key_parse_value(const ConfigKey *k, void *base, const char *value, char *why, size_t why_size) {
         bool b;
         int v;
-
-        if (*value == '\0' && k->type != KEY_STRING && k->type != KEY_PATH) {
-                /* An empty assignment undoes earlier ones, as in systemd: "HeartbeatRegister=" in a drop-in
-                 * removes the heartbeat the main file configured. */
-                config_key_set_default(k, base);
-                return 0;
-        }
 
         switch (k->type) {
         case KEY_UINT:
@@ -333,7 +335,8 @@ int config_key_parse(const ConfigKey *k, void *base, const char *value, char *wh
         case KEY_ENUM:
                 v = k->names->from_string(value);
                 if (v < 0)
-                        return snprintf(why, why_size, "unknown value (expected %s)", k->names->list), -EINVAL;
+                        return snprintf(why, why_size, "unknown value (expected %s)", k->names->list),
+                               -EINVAL;
                 *FIELD(base, k, int) = v;
                 return 0;
         case KEY_TECHNIQUES:
@@ -343,12 +346,22 @@ int config_key_parse(const ConfigKey *k, void *base, const char *value, char *wh
         }
 }
 
+int config_key_parse(const ConfigKey *k, void *base, const char *value, char *why, size_t why_size) {
+        if (*value == '\0' && k->type != KEY_STRING && k->type != KEY_PATH) {
+                /* An empty assignment undoes earlier ones, as in systemd: "HeartbeatRegister=" in a drop-in
+                 * removes the heartbeat the main file configured. */
+                config_key_set_default(k, base);
+                return 0;
+        }
+        return key_parse_value(k, base, value, why, why_size);
+}
+
 void config_key_set_default(const ConfigKey *k, void *base) {
         char why[128];
 
         if (k->def) {
                 /* Defaults are written in config syntax and parse by construction. */
-                (void) config_key_parse(k, base, k->def, why, sizeof(why));
+                (void)key_parse_value(k, base, k->def, why, sizeof(why));
                 return;
         }
         switch (k->type) {
@@ -389,7 +402,7 @@ bool config_key_format(const Config *c, const ConfigKey *k, const void *base, ch
         case KEY_MINUTES:
                 return snprintf(buf, size, "%u", *CFIELD(base, k, unsigned) / 60), true;
         case KEY_PORT:
-                return snprintf(buf, size, "%u", (unsigned) *CFIELD(base, k, uint16_t)), true;
+                return snprintf(buf, size, "%u", (unsigned)*CFIELD(base, k, uint16_t)), true;
         case KEY_INT_OPT:
                 i = *CFIELD(base, k, int);
                 return i >= 0 ? (snprintf(buf, size, "%d", i), true) : false;
@@ -408,8 +421,8 @@ bool config_key_format(const Config *c, const ConfigKey *k, const void *base, ch
         case KEY_TECHNIQUES:
                 return format_techniques(*CFIELD(base, k, unsigned), buf, size), true;
         case KEY_BOARD:
-                i = (int) *CFIELD(base, k, unsigned);
-                return i < (int) c->n_boards ? (snprintf(buf, size, "%s", c->boards[i].name), true) : false;
+                i = (int)*CFIELD(base, k, unsigned);
+                return i < (int)c->n_boards ? (snprintf(buf, size, "%s", c->boards[i].name), true) : false;
         default:
                 return false;
         }

@@ -34,12 +34,12 @@ typedef struct ParseContext {
 
 static void fclosep(FILE **f) {
         if (*f)
-                (void) fclose(*f);
+                (void)fclose(*f);
 }
 
 static void closedirp(DIR **d) {
         if (*d)
-                (void) closedir(*d);
+                (void)closedir(*d);
 }
 
 static char *reader_gets(char *buf, int size, void *stream) {
@@ -107,7 +107,7 @@ const ConfigEntry *config_entry_given(const Config *c, const char *section, cons
 
 static int config_entry_set(Config *c, const char *section, const char *key, const char *value,
                             ConfigOrigin origin) {
-        ConfigEntry *e = (ConfigEntry *) config_entry_find(c, section, key), *n;
+        ConfigEntry *e = (ConfigEntry *)config_entry_find(c, section, key), *n;
         char *v = strdup(value);
 
         if (!v)
@@ -123,7 +123,7 @@ static int config_entry_set(Config *c, const char *section, const char *key, con
                 return free(v), -ENOMEM;
         c->entries = n;
         e = &c->entries[c->n_entries];
-        *e = (ConfigEntry){ .section = strdup(section), .key = strdup(key), .value = v, .origin = origin };
+        *e = (ConfigEntry){.section = strdup(section), .key = strdup(key), .value = v, .origin = origin};
         c->n_entries++;
         if (!e->section || !e->key)
                 return -ENOMEM; /* config_free() releases the half-built entry */
@@ -169,9 +169,9 @@ static void *config_section_create(Config *c, SectionKind kind, const char *name
                 if (!n)
                         return NULL;
                 c->boards = n;
-                c->boards[c->n_boards] = (BoardConfig){ .name = strdup(name), .origin = origin };
+                c->boards[c->n_boards] = (BoardConfig){.name = strdup(name), .origin = origin};
                 base = &c->boards[c->n_boards++];
-                if (!((BoardConfig *) base)->name)
+                if (!((BoardConfig *)base)->name)
                         return NULL;
                 break;
         case SECTION_SIGNAL:
@@ -179,7 +179,8 @@ static void *config_section_create(Config *c, SectionKind kind, const char *name
                 if (!n)
                         return NULL;
                 c->signals = n;
-                c->signals[c->n_signals] = (SignalConfig){ .id = signal_id_from_string(name), .origin = origin };
+                c->signals[c->n_signals] =
+                        (SignalConfig){.id = signal_id_from_string(name), .origin = origin};
                 base = &c->signals[c->n_signals++];
                 break;
         case SECTION_ZONE:
@@ -187,14 +188,14 @@ static void *config_section_create(Config *c, SectionKind kind, const char *name
                 if (!n)
                         return NULL;
                 c->zones = n;
-                c->zones[c->n_zones] = (ZoneConfig){ .name = strdup(name), .origin = origin };
+                c->zones[c->n_zones] = (ZoneConfig){.name = strdup(name), .origin = origin};
                 base = &c->zones[c->n_zones++];
-                if (!((ZoneConfig *) base)->name)
+                if (!((ZoneConfig *)base)->name)
                         return NULL;
                 break;
         case SECTION_LINE:
                 base = &c->gpio.lines[line_id_from_string(name)];
-                *(LineConfig *) base = (LineConfig){ .configured = true, .origin = origin };
+                *(LineConfig *)base = (LineConfig){.configured = true, .origin = origin};
                 break;
         default:
                 return NULL;
@@ -222,9 +223,11 @@ static int section_parse(ParseContext *ctx, const char *section, ConfigOrigin *o
                 return config_error(ctx->c, &ctx->error, -EINVAL, o, section, NULL, NULL,
                                     "section needs a name ([%s NAME])", word);
         if (kind == SECTION_SIGNAL && signal_id_from_string(name) < 0)
-                return config_error(ctx->c, &ctx->error, -EINVAL, o, section, NULL, NULL, "unknown signal name");
+                return config_error(ctx->c, &ctx->error, -EINVAL, o, section, NULL, NULL,
+                                    "unknown signal name");
         if (kind == SECTION_LINE && line_id_from_string(name) < 0)
-                return config_error(ctx->c, &ctx->error, -EINVAL, o, section, NULL, NULL, "unknown line name");
+                return config_error(ctx->c, &ctx->error, -EINVAL, o, section, NULL, NULL,
+                                    "unknown line name");
 
         snprintf(canonical, size, "%s%s%s", word, *name ? " " : "", name);
         *ret_kind = kind;
@@ -233,11 +236,11 @@ static int section_parse(ParseContext *ctx, const char *section, ConfigOrigin *o
 }
 
 static int config_handle_line(ParseContext *ctx, const char *section, const char *key, const char *value) {
-        ConfigOrigin o = { ctx->file, ctx->reader.line };
+        ConfigOrigin o = {ctx->file, ctx->reader.line};
         char canonical[256], why[256];
         const ConfigKey *k;
-        const char *name;
-        SectionKind kind;
+        const char *name = NULL;
+        SectionKind kind = _SECTION_KIND_INVALID;
         void *base;
         int r;
 
@@ -247,7 +250,7 @@ static int config_handle_line(ParseContext *ctx, const char *section, const char
                                     "line too long (at most %d characters)", INI_MAX_LINE - 3);
         }
         if (ctx->reader.indented)
-                return config_error(ctx->c, &ctx->error, -EINVAL, &o, NULL, key, value,
+                return config_error(ctx->c, &ctx->error, -EINVAL, &o, NULL, NULL, NULL,
                                     "indented line (continuation lines are not supported)");
         if (!*section)
                 return config_error(ctx->c, &ctx->error, -EINVAL, &o, NULL, key, value,
@@ -266,7 +269,7 @@ static int config_handle_line(ParseContext *ctx, const char *section, const char
                 return -ENOMEM;
 
         if (k->type == KEY_BOARD) {
-                SignalId id = ((SignalConfig *) base)->id;
+                SignalId id = ((SignalConfig *)base)->id;
                 char *copy = *value ? strdup(value) : NULL;
                 if (*value && !copy)
                         return -ENOMEM;
@@ -297,23 +300,24 @@ static int config_handler(void *user, const char *section, const char *key, cons
 
 static int config_parse_file(ParseContext *ctx, const char *path) {
         _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        ConfigOrigin o = { path, 0 };
+        ConfigOrigin o = {path, 0};
         int r;
 
         if (!f) {
                 r = negative_errno();
-                return config_error(ctx->c, &ctx->error, r, &o, NULL, NULL, NULL, "cannot read: %s", strerror(-r));
+                return config_error(ctx->c, &ctx->error, r, &o, NULL, NULL, NULL, "cannot read: %s",
+                                    strerror(-r));
         }
         ctx->file = path;
-        ctx->reader = (LineReader){ .f = f, .at_line_start = true };
+        ctx->reader = (LineReader){.f = f, .at_line_start = true};
         r = ini_parse_stream(reader_gets, &ctx->reader, config_handler, ctx);
         if (r < 0 && ctx->r >= 0)
                 return -ENOMEM;
-        if (r > 0 && (ctx->r >= 0 || (unsigned) r < ctx->error_line)) {
+        if (r > 0 && (ctx->r >= 0 || (unsigned)r < ctx->error_line)) {
                 /* A line inih could not read (no '=', no closing ']') comes before our own first error. */
                 free(ctx->error);
                 ctx->error = NULL;
-                o.line = (unsigned) r;
+                o.line = (unsigned)r;
                 return config_error(ctx->c, &ctx->error, -EINVAL, &o, NULL, NULL, NULL,
                                     "syntax error (expected [Section] or Key=Value)");
         }
@@ -377,7 +381,8 @@ static Config *config_new(const char *root, char **files, size_t n_files) {
         return TAKE_PTR(c);
 }
 
-static int config_load_internal(const char *root, char **files, size_t n_files, Config **ret, char **ret_error) {
+static int config_load_internal(const char *root, char **files, size_t n_files, Config **ret,
+                                char **ret_error) {
         _cleanup_(config_freep) Config *c = NULL;
         ParseContext ctx = {};
         int r = 0;
@@ -422,7 +427,7 @@ char *config_path_join(const char *root, const char *rel) {
                 n--;
         while (*rel == '/')
                 rel++;
-        if (asprintf(&p, "%.*s/%s", (int) n, root, rel) < 0)
+        if (asprintf(&p, "%.*s/%s", (int)n, root, rel) < 0)
                 return NULL;
         return p;
 }
@@ -433,7 +438,7 @@ typedef struct DropIn {
 } DropIn;
 
 static int dropin_compare(const void *a, const void *b) {
-        return strcmp(((const DropIn *) a)->name, ((const DropIn *) b)->name);
+        return strcmp(((const DropIn *)a)->name, ((const DropIn *)b)->name);
 }
 
 static bool dropin_wanted(const char *dir, const struct dirent *de) {
@@ -443,7 +448,8 @@ static bool dropin_wanted(const char *dir, const struct dirent *de) {
 
         if (de->d_name[0] == '.' || n <= 5 || !streq(de->d_name + n - 5, ".conf"))
                 return false;
-        /* Follow symlinks: a link to /dev/null masks a lower-priority file of the same name, as in systemd. */
+        /* Follow symlinks: a link to /dev/null masks a lower-priority file of the same name, as in systemd.
+         */
         p = config_path_join(dir, de->d_name);
         return p && stat(p, &st) >= 0 && (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode));
 }
@@ -498,7 +504,8 @@ int config_load(const char *root, Config **ret, char **ret_error) {
                 r = dir ? dropins_add_dir(dir, &list, &n, ret_error) : -ENOMEM;
         }
         if (r >= 0) {
-                qsort(list, n, sizeof(DropIn), dropin_compare);
+                if (n > 0)
+                        qsort(list, n, sizeof(DropIn), dropin_compare);
                 files = calloc(n + 1, sizeof(char *));
                 if (files && (files[0] = config_path_join(root, CONFIG_MAIN_FILE))) {
                         for (size_t i = 0; i < n; i++)
@@ -525,7 +532,7 @@ const SignalConfig *config_signal(const Config *c, SignalId id) {
 int config_board_index(const Config *c, const char *name) {
         for (size_t i = 0; i < c->n_boards; i++)
                 if (name && streq(c->boards[i].name, name))
-                        return (int) i;
+                        return (int)i;
         return -ENOENT;
 }
 

@@ -122,11 +122,11 @@ static double signal_raw_decode(ValueType t, const uint16_t *regs) {
         case VALUE_U16:
                 return regs[0];
         case VALUE_S16:
-                return (int16_t) regs[0];
+                return (int16_t)regs[0];
         case VALUE_U32:
         case VALUE_S32:
-                u32 = (uint32_t) regs[0] << 16 | regs[1];
-                return t == VALUE_U32 ? (double) u32 : (double) (int32_t) u32;
+                u32 = (uint32_t)regs[0] << 16 | regs[1];
+                return t == VALUE_U32 ? (double)u32 : (double)(int32_t)u32;
         default:
                 return NAN;
         }
@@ -174,15 +174,15 @@ int signal_encode(const SignalConfig *s, double value, uint16_t *ret_regs) {
         if (!isfinite(raw) || raw < lo || raw > hi)
                 return -ERANGE;
 
-        v = (int64_t) raw;
+        v = (int64_t)raw;
         switch (s->type) {
         case VALUE_U32:
         case VALUE_S32:
-                ret_regs[0] = (uint16_t) ((uint32_t) v >> 16);
-                ret_regs[1] = (uint16_t) ((uint32_t) v & 0xffff);
+                ret_regs[0] = (uint16_t)((uint32_t)v >> 16);
+                ret_regs[1] = (uint16_t)((uint32_t)v & 0xffff);
                 break;
         default:
-                ret_regs[0] = (uint16_t) v; /* s16: two's complement in the register */
+                ret_regs[0] = (uint16_t)v; /* s16: two's complement in the register */
                 break;
         }
         return 0;
