@@ -237,7 +237,7 @@ void manager_on_line(Hw *hw, LineId line, bool active, usec_t timestamp, void *u
                 return;
         /* Relay first, unconditionally and before any Modbus traffic (stop category 0). */
         (void) hw_set_line(m->hw, LINE_POWER_RELAY, false);
-        (void) safety_estop(&m->safety, SAFETY_STOP_BUTTON, "e-stop button", timestamp, &res);
+        (void) safety_estop(&m->safety, SAFETY_STOP_BUTTON, NULL, timestamp, &res);
         m->allowed = res.out;
         control_handle_result(m, &res, timestamp);
         bus_emit_changes(m, mono_usec());
@@ -248,7 +248,7 @@ int manager_emergency_stop(Manager *m, SafetyStopReason reason, const char *deta
         usec_t now = mono_usec();
         int r;
 
-        r = safety_estop(&m->safety, reason, detail ?: "", now, &res);
+        r = safety_estop(&m->safety, reason, detail, now, &res);
         if (r < 0)
                 return r;
         m->allowed = res.out;

@@ -74,8 +74,7 @@ typedef enum SafetyEventKind {
         SAFETY_EVENT_SESSION_END,     /* "session-end": the supervisor ended the session */
         SAFETY_EVENT_FAULT,           /* "fault": an implausible input */
         SAFETY_EVENT_INTERLOCK,       /* "interlock": interlock key changed while it matters */
-        SAFETY_EVENT_MODE,            /* "mode": program <-> untrained */
-        SAFETY_EVENT_BOARD,           /* "board": a board that is not required was lost */
+        SAFETY_EVENT_MODE,            /* "mode": untrained -> program */
         _SAFETY_EVENT_KIND_MAX,
         _SAFETY_EVENT_KIND_INVALID = -EINVAL,
 } SafetyEventKind;
@@ -179,6 +178,7 @@ typedef enum SafetyClamp {
         SAFETY_CLAMP_HEAT_SETPOINT,
         SAFETY_CLAMP_HEAT_OFF,
         SAFETY_CLAMP_AIRBAG,
+        SAFETY_CLAMP_INVALID,
         _SAFETY_CLAMP_MAX,
 } SafetyClamp;
 
@@ -221,7 +221,6 @@ typedef struct Safety {
 
         bool clamp_active[_SAFETY_CLAMP_MAX];
         bool clamp_now[_SAFETY_CLAMP_MAX];
-        uint64_t boards_reported; /* non-required boards whose loss was reported */
 
         bool stepped;
         usec_t last_step;
@@ -251,13 +250,14 @@ int safety_estop(Safety *s, SafetyStopReason reason, const char *detail, usec_t 
  * session, so a program never resumes. 0 when not latched. */
 int safety_reset(Safety *s, const SafetyInput *si, usec_t now, SafetyVerdict *ret_verdict, SafetyResult *ret);
 
-/* May a session (program, untrained session or jog) start now? (SR-2, SR-3, SR-8, SR-20) */
-int safety_check_start(const Safety *s, const SafetyInput *si, SafetyVerdict *ret_verdict);
+/* May a session (program, untrained-mode session) or a technician's jog start now? (SR-2, SR-3, SR-8;
+ * SR-20 occupancy for sessions only) */
+int safety_check_start(const Safety *s, const SafetyInput *si, bool jog, SafetyVerdict *ret_verdict);
 
 /* SR-15; on success the mode is untrained. */
 int safety_enter_untrained(Safety *s, const SafetyInput *si, SafetyVerdict *ret_verdict);
 /* Back to program mode; with a session running, a controlled stop out of the neck (SR-17). */
-void safety_leave_untrained(Safety *s, const SafetyInput *si, usec_t now, SafetyResult *ret);
+void safety_leave_untrained(Safety *s, const SafetyInput *si, SafetyResult *ret);
 
 /* SetIntensity: 1..MaxIntensity, and ≤ [Untrained] MaxIntensity in untrained mode (SR-16). */
 int safety_check_intensity(const Safety *s, unsigned intensity, SafetyVerdict *ret_verdict);
@@ -314,11 +314,13 @@ void safety_event_add(SafetyResult *r, SafetyEventKind kind, SafetyRule rule, co
 void safety_clamp_hit(Safety *s, SafetyResult *r, SafetyClamp clamp, SafetyRule rule, const char *fmt, ...)
         _printf_(5, 6);
 void safety_latch(Safety *s, SafetyResult *r, SafetyStopReason reason, SafetyRule rule, const char *detail);
-void safety_zones_update(Safety *s, const SafetyInput *si);
-void safety_clamp_motion(Safety *s, const SafetyInput *si, usec_t now, SafetyResult *r);
+unsigned safety_max_intensity(const Safety *s);
+bool safety_scan_usable(const Safety *s, bool scanned, double shoulder_mm);
+void safety_zones_update(Safety *s, bool scanned, double shoulder_mm);
+double safety_zone_force_limit(const Safety *s, const ZoneConfig *z, bool untrained);
+bool safety_technique_allowed(const Safety *s, const ZoneConfig *z, Technique t, bool untrained);
+void safety_mode_leave(Safety *s, const SafetyInput *si, SafetyResult *r, SafetyRule rule, const char *why);
 void safety_check_force(Safety *s, const SafetyInput *si, usec_t now, SafetyResult *r);
 void safety_check_plausibility(Safety *s, const SafetyInput *si, usec_t now, SafetyResult *r);
-int safety_range_fault(const Safety *s, const ChairInputs *in, char *buf, size_t size);
-void safety_clamp_heat_airbags(Safety *s, const SafetyInput *si, usec_t now, SafetyResult *r);
-double safety_position_force_limit(const Safety *s, double a, double b, SafetyRule *ret_rule,
-                                   const char **ret_zone);
+bool safety_range_fault(const Safety *s, const ChairInputs *in, char *buf, size_t size);
+void safety_supervise(Safety *s, const SafetyInput *si, usec_t now, SafetyResult *r);

@@ -87,6 +87,14 @@ static int property_get_signal(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_append(reply, "d", m->in.value[id]);
 }
 
+static int property_get_roller_zone(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *e) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s",
+                                     safety_zone_at(&m->safety, m->in.value[SIGNAL_ROLLER_POSITION]) ?: "");
+}
+
 static int property_get_neck_zone(sd_bus *bus, const char *path, const char *interface,
                                   const char *property, sd_bus_message *reply, void *userdata,
                                   sd_bus_error *e) {
@@ -98,7 +106,9 @@ static int property_get_neck_zone(sd_bus *bus, const char *path, const char *int
 static int property_get_line(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *e) {
         Manager *m = userdata;
-        LineId id = streq(property, "InterlockEngaged") ? LINE_INTERLOCK : LINE_SEAT;
+        LineId id = streq(property, "InterlockEngaged") ? LINE_INTERLOCK
+                    : streq(property, "EStopPressed")   ? LINE_ESTOP
+                                                        : LINE_SEAT;
         return sd_bus_message_append(reply, "b", m->in.line[id]);
 }
 
@@ -107,7 +117,8 @@ static int method_emergency_stop(sd_bus_message *msg, void *userdata, sd_bus_err
         int r;
 
         /* Open to every caller the policy lets through: stopping is never refused. */
-        r = manager_emergency_stop(m, SAFETY_STOP_REMOTE, sd_bus_message_get_sender(msg));
+        log_info("Emergency stop requested over D-Bus by %s.", sd_bus_message_get_sender(msg) ?: "?");
+        r = manager_emergency_stop(m, SAFETY_STOP_REMOTE, NULL);
         if (r < 0)
                 return bus_error_from_errno(e, r, "Emergency stop failed");
         return sd_bus_reply_method_return(msg, NULL);
@@ -160,7 +171,9 @@ static const sd_bus_vtable chair_vtable[] = {
         SD_BUS_PROPERTY("EStopReason", "s", property_get_estop_reason, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RollerPosition", "d", property_get_signal, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RollerForce", "d", property_get_signal, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RollerZone", "s", property_get_roller_zone, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NeckZone", "(dd)", property_get_neck_zone, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("EStopPressed", "b", property_get_line, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("InterlockEngaged", "b", property_get_line, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Occupied", "b", property_get_line, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("EmergencyStop", "", "", method_emergency_stop, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -212,7 +225,7 @@ void bus_emit_changes(Manager *m, usec_t now) {
         }
         if (now - m->last_published >= FAST_PROPERTY_INTERVAL_USEC) {
                 (void) sd_bus_emit_properties_changed(m->bus, BUS_PATH, IFACE_CHAIR, "RollerPosition",
-                                                      "RollerForce", NULL);
+                                                      "RollerForce", "RollerZone", NULL);
                 m->last_published = now;
         }
 }

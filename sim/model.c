@@ -7,8 +7,8 @@
 
 #include "sim.h"
 
-#define ROLLER_MAX_SPEED 250.0   /* mm/s, whatever the speed limit register says */
-#define FORCE_LAG_USEC 30000.0   /* first-order lag of the contact force */
+#define ROLLER_MAX_SPEED 250.0 /* mm/s, whatever the speed limit register says */
+#define FORCE_LAG_USEC 30000.0 /* first-order lag of the contact force */
 #define AIRBAG_MAX_KPA 35.0
 #define AIRBAG_INFLATE_KPA_S 10.0
 #define AIRBAG_VENT_KPA_S 20.0
@@ -26,8 +26,12 @@ static const char *const board_table[_SIM_BOARD_MAX] = {
 };
 
 static const char *const bus_fault_table[_BUS_FAULT_MAX] = {
-        [BUS_FAULT_NONE] = "none",     [BUS_FAULT_TIMEOUT] = "timeout", [BUS_FAULT_EXCEPTION] = "exception",
-        [BUS_FAULT_DISCONNECT] = "disconnect", [BUS_FAULT_SLOW] = "slow", [BUS_FAULT_GARBAGE] = "garbage",
+        [BUS_FAULT_NONE] = "none",
+        [BUS_FAULT_TIMEOUT] = "timeout",
+        [BUS_FAULT_EXCEPTION] = "exception",
+        [BUS_FAULT_DISCONNECT] = "disconnect",
+        [BUS_FAULT_SLOW] = "slow",
+        [BUS_FAULT_GARBAGE] = "garbage",
         [BUS_FAULT_CRC] = "crc",
 };
 
@@ -46,15 +50,15 @@ static const struct {
         double scale;
         bool is_signed;
 } sensor_table[_SIM_SENSOR_MAX] = {
-        [SIM_SENSOR_ROLLER_POSITION] = { "roller.position", SIM_BOARD_ROLLER, ROLLER_IN_POSITION, 0.1, false },
-        [SIM_SENSOR_ROLLER_SPEED] = { "roller.speed", SIM_BOARD_ROLLER, ROLLER_IN_SPEED, 0.1, true },
-        [SIM_SENSOR_ROLLER_FORCE] = { "roller.force", SIM_BOARD_ROLLER, ROLLER_IN_FORCE, 0.1, false },
-        [SIM_SENSOR_SHOULDERS_PRESSURE] = { "airbag.shoulders.pressure", SIM_BOARD_AIRBAG, 0, 0.1, false },
-        [SIM_SENSOR_ARMS_PRESSURE] = { "airbag.arms.pressure", SIM_BOARD_AIRBAG, 1, 0.1, false },
-        [SIM_SENSOR_HIPS_PRESSURE] = { "airbag.hips.pressure", SIM_BOARD_AIRBAG, 2, 0.1, false },
-        [SIM_SENSOR_LEGS_PRESSURE] = { "airbag.legs.pressure", SIM_BOARD_AIRBAG, 3, 0.1, false },
-        [SIM_SENSOR_HEAT_TEMPERATURE] = { "heat.temperature", SIM_BOARD_BASE, BASE_IN_TEMPERATURE, 0.1, true },
-        [SIM_SENSOR_RECLINE_ANGLE] = { "recline.angle", SIM_BOARD_BASE, BASE_IN_ANGLE, 0.1, false },
+        [SIM_SENSOR_ROLLER_POSITION] = {"roller.position", SIM_BOARD_ROLLER, ROLLER_IN_POSITION, 0.1, false},
+        [SIM_SENSOR_ROLLER_SPEED] = {"roller.speed", SIM_BOARD_ROLLER, ROLLER_IN_SPEED, 0.1, true},
+        [SIM_SENSOR_ROLLER_FORCE] = {"roller.force", SIM_BOARD_ROLLER, ROLLER_IN_FORCE, 0.1, false},
+        [SIM_SENSOR_SHOULDERS_PRESSURE] = {"airbag.shoulders.pressure", SIM_BOARD_AIRBAG, 0, 0.1, false},
+        [SIM_SENSOR_ARMS_PRESSURE] = {"airbag.arms.pressure", SIM_BOARD_AIRBAG, 1, 0.1, false},
+        [SIM_SENSOR_HIPS_PRESSURE] = {"airbag.hips.pressure", SIM_BOARD_AIRBAG, 2, 0.1, false},
+        [SIM_SENSOR_LEGS_PRESSURE] = {"airbag.legs.pressure", SIM_BOARD_AIRBAG, 3, 0.1, false},
+        [SIM_SENSOR_HEAT_TEMPERATURE] = {"heat.temperature", SIM_BOARD_BASE, BASE_IN_TEMPERATURE, 0.1, true},
+        [SIM_SENSOR_RECLINE_ANGLE] = {"recline.angle", SIM_BOARD_BASE, BASE_IN_ANGLE, 0.1, false},
 };
 
 static int table_lookup(const char *const *table, size_t n, const char *s) {
@@ -62,7 +66,7 @@ static int table_lookup(const char *const *table, size_t n, const char *s) {
                 return -EINVAL;
         for (size_t i = 0; i < n; i++)
                 if (table[i] && streq(table[i], s))
-                        return (int) i;
+                        return (int)i;
         return -EINVAL;
 }
 
@@ -71,7 +75,7 @@ const char *sim_board_to_string(SimBoardId b) {
 }
 
 SimBoardId sim_board_from_string(const char *s) {
-        return (SimBoardId) table_lookup(board_table, _SIM_BOARD_MAX, s);
+        return (SimBoardId)table_lookup(board_table, _SIM_BOARD_MAX, s);
 }
 
 const char *bus_fault_to_string(BusFault f) {
@@ -79,7 +83,7 @@ const char *bus_fault_to_string(BusFault f) {
 }
 
 BusFault bus_fault_from_string(const char *s) {
-        return (BusFault) table_lookup(bus_fault_table, _BUS_FAULT_MAX, s);
+        return (BusFault)table_lookup(bus_fault_table, _BUS_FAULT_MAX, s);
 }
 
 const char *sensor_fault_to_string(SensorFault f) {
@@ -87,7 +91,7 @@ const char *sensor_fault_to_string(SensorFault f) {
 }
 
 SensorFault sensor_fault_from_string(const char *s) {
-        return (SensorFault) table_lookup(sensor_fault_table, _SENSOR_FAULT_MAX, s);
+        return (SensorFault)table_lookup(sensor_fault_table, _SENSOR_FAULT_MAX, s);
 }
 
 const char *sim_sensor_to_string(SimSensorId s) {
@@ -99,21 +103,21 @@ SimSensorId sim_sensor_from_string(const char *s) {
                 return _SIM_SENSOR_INVALID;
         for (int i = 0; i < _SIM_SENSOR_MAX; i++)
                 if (streq(sensor_table[i].name, s))
-                        return (SimSensorId) i;
+                        return (SimSensorId)i;
         return _SIM_SENSOR_INVALID;
 }
 
 int model_init(Model *m, usec_t now) {
         /* coils, discrete inputs, holding registers, input registers */
         static const int sizes[_SIM_BOARD_MAX][4] = {
-                [SIM_BOARD_ROLLER] = { 0, 0, _ROLLER_HR_MAX, _ROLLER_IN_MAX },
-                [SIM_BOARD_AIRBAG] = { 0, 0, _AIRBAG_HR_MAX, _AIRBAG_IN_MAX },
-                [SIM_BOARD_BASE] = { _BASE_COIL_MAX, 0, _BASE_HR_MAX, _BASE_IN_MAX },
+                [SIM_BOARD_ROLLER] = {0, 0, _ROLLER_HR_MAX, _ROLLER_IN_MAX},
+                [SIM_BOARD_AIRBAG] = {0, 0, _AIRBAG_HR_MAX, _AIRBAG_IN_MAX},
+                [SIM_BOARD_BASE] = {_BASE_COIL_MAX, 0, _BASE_HR_MAX, _BASE_IN_MAX},
         };
         static const unsigned hb[_SIM_BOARD_MAX][2] = {
-                [SIM_BOARD_ROLLER] = { ROLLER_HR_HEARTBEAT, ROLLER_HR_COMM_TIMEOUT },
-                [SIM_BOARD_AIRBAG] = { AIRBAG_HR_HEARTBEAT, AIRBAG_HR_COMM_TIMEOUT },
-                [SIM_BOARD_BASE] = { BASE_HR_HEARTBEAT, BASE_HR_COMM_TIMEOUT },
+                [SIM_BOARD_ROLLER] = {ROLLER_HR_HEARTBEAT, ROLLER_HR_COMM_TIMEOUT},
+                [SIM_BOARD_AIRBAG] = {AIRBAG_HR_HEARTBEAT, AIRBAG_HR_COMM_TIMEOUT},
+                [SIM_BOARD_BASE] = {BASE_HR_HEARTBEAT, BASE_HR_COMM_TIMEOUT},
         };
 
         *m = (Model){
@@ -164,7 +168,7 @@ bool model_actuator_power(const Model *m) {
 
 bool model_roller_can_move(const Model *m) {
         return model_actuator_power(m) && holding(m, SIM_BOARD_ROLLER, ROLLER_HR_ENABLE) != 0 &&
-                !m->boards[SIM_BOARD_ROLLER].tripped;
+               !m->boards[SIM_BOARD_ROLLER].tripped;
 }
 
 bool model_estop_level(const Model *m) {
@@ -238,7 +242,7 @@ static void model_step_airbags(Model *m, double dt) {
 
 static void model_step_base(Model *m, double dt) {
         bool live = model_actuator_power(m) && !m->boards[SIM_BOARD_BASE].tripped;
-        double setpoint = (int16_t) holding(m, SIM_BOARD_BASE, BASE_HR_SETPOINT) * 0.1;
+        double setpoint = (int16_t)holding(m, SIM_BOARD_BASE, BASE_HR_SETPOINT) * 0.1;
         double recline = holding(m, SIM_BOARD_BASE, BASE_HR_RECLINE_TARGET) * 0.1;
 
         if (live && coil(m, SIM_BOARD_BASE, BASE_COIL_HEAT) && setpoint > m->temperature)
@@ -253,7 +257,7 @@ static void model_step_base(Model *m, double dt) {
 void model_advance(Model *m, usec_t now) {
         if (now <= m->now)
                 return;
-        double dt = (double) (now - m->now) / 1e6;
+        double dt = (double)(now - m->now) / 1e6;
 
         m->now = now;
         model_check_comm_timeouts(m);
@@ -304,23 +308,29 @@ int model_set_sensor_fault(Model *m, SimSensorId s, SensorFault f, double arg) {
                 return -EINVAL;
         /* Freeze what the board reports right now, so "stuck" never jumps. */
         double frozen = model_sensor_reported(m, s);
-        m->sensors[s] = (SimSensor){ .fault = f, .arg = arg, .frozen = frozen };
+        m->sensors[s] = (SimSensor){.fault = f, .arg = arg, .frozen = frozen};
         return 0;
+}
+
+double model_sensor_register(const Model *m, SimSensorId s) {
+        uint16_t raw = m->boards[sensor_table[s].board].map->tab_input_registers[sensor_table[s].reg];
+
+        return (sensor_table[s].is_signed ? (double)(int16_t)raw : (double)raw) * sensor_table[s].scale;
 }
 
 static uint16_t encode(double value, double scale, bool is_signed) {
         double raw = round(value / scale);
 
         if (is_signed)
-                return (uint16_t) (int16_t) CLAMP(raw, -32768.0, 32767.0);
-        return (uint16_t) CLAMP(raw, 0.0, 65535.0);
+                return (uint16_t)(int16_t)CLAMP(raw, -32768.0, 32767.0);
+        return (uint16_t)CLAMP(raw, 0.0, 65535.0);
 }
 
 void model_update_inputs(Model *m) {
         for (int s = 0; s < _SIM_SENSOR_MAX; s++) {
                 modbus_mapping_t *map = m->boards[sensor_table[s].board].map;
-                map->tab_input_registers[sensor_table[s].reg] =
-                        encode(model_sensor_reported(m, s), sensor_table[s].scale, sensor_table[s].is_signed);
+                map->tab_input_registers[sensor_table[s].reg] = encode(
+                        model_sensor_reported(m, s), sensor_table[s].scale, sensor_table[s].is_signed);
         }
 
         bool power = model_actuator_power(m);
@@ -331,7 +341,8 @@ void model_update_inputs(Model *m) {
                 (power ? BOARD_STATUS_POWERED : 0) |
                 (m->boards[SIM_BOARD_AIRBAG].tripped ? BOARD_STATUS_TRIPPED : 0);
         m->boards[SIM_BOARD_BASE].map->tab_input_registers[BASE_IN_STATUS] =
-                (power ? BOARD_STATUS_POWERED : 0) | (m->boards[SIM_BOARD_BASE].tripped ? BOARD_STATUS_TRIPPED : 0);
+                (power ? BOARD_STATUS_POWERED : 0) |
+                (m->boards[SIM_BOARD_BASE].tripped ? BOARD_STATUS_TRIPPED : 0);
 }
 
 static bool model_all_motors_zero(const Model *m) {
@@ -361,15 +372,15 @@ void model_after_write(Model *m, SimBoardId b, bool heartbeat_written, bool comm
 bool model_register_value_ok(SimBoardId b, unsigned reg, uint16_t value) {
         /* The boards' own limits: a real controller refuses nonsense with "illegal data value". These sit
          * above the OEM config's limits on purpose: the daemon clamps, the board only guards. */
-        static const unsigned count[_SIM_BOARD_MAX] = { _ROLLER_HR_MAX, _AIRBAG_HR_MAX, _BASE_HR_MAX };
+        static const unsigned count[_SIM_BOARD_MAX] = {_ROLLER_HR_MAX, _AIRBAG_HR_MAX, _BASE_HR_MAX};
         static const int32_t max[_SIM_BOARD_MAX][8] = {
-                [SIM_BOARD_ROLLER] = { 7000, 5000, 4000, _TECHNIQUE_MAX - 1, 250, 1, 65535, 60000 },
-                [SIM_BOARD_AIRBAG] = { 2, 2, 2, 2, 65535, 60000 },
-                [SIM_BOARD_BASE] = { 700, 600, 65535, 60000 },
+                [SIM_BOARD_ROLLER] = {7000, 5000, 4000, _TECHNIQUE_MAX - 1, 250, 1, 65535, 60000},
+                [SIM_BOARD_AIRBAG] = {2, 2, 2, 2, 65535, 60000},
+                [SIM_BOARD_BASE] = {700, 600, 65535, 60000},
         };
 
         if (b == SIM_BOARD_BASE && reg == BASE_HR_SETPOINT)
-                return (int16_t) value >= -100 && (int16_t) value <= 700;
+                return (int16_t)value >= -100 && (int16_t)value <= 700;
         if (reg >= count[b])
                 return true; /* outside the map: libmodbus answers "illegal data address" */
         return value <= max[b][reg];

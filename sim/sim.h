@@ -3,7 +3,6 @@
  * (Modbus TCP, Modbus RTU on a tty, the GPIO and control sockets) and the server that owns them all. */
 #pragma once
 
-#include <modbus/modbus.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +11,10 @@
 #include "chair.h"
 #include "macro.h"
 #include "time-util.h"
+
+/* After macro.h on purpose: modbus.h pulls in <sys/param.h>, whose MIN/MAX would clash with macro.h's
+ * under -Werror if they came first (a redefinition inside a system header is not diagnosed). */
+#include <modbus/modbus.h>
 
 #define SIM_DEFAULT_RUN_DIR "/run/chair-sim"
 #define SIM_DEFAULT_SHOULDER_MM 180.0
@@ -110,14 +113,37 @@ typedef struct Model {
 
 /* Register numbers (0-based PDU addresses), the same as config/examples/chaird.conf. */
 enum {
-        ROLLER_IN_POSITION = 0, ROLLER_IN_SPEED, ROLLER_IN_FORCE, ROLLER_IN_STATUS, _ROLLER_IN_MAX,
-        ROLLER_HR_TARGET = 0, ROLLER_HR_SPEED_LIMIT, ROLLER_HR_FORCE, ROLLER_HR_TECHNIQUE, ROLLER_HR_WIDTH,
-        ROLLER_HR_ENABLE, ROLLER_HR_HEARTBEAT, ROLLER_HR_COMM_TIMEOUT, _ROLLER_HR_MAX,
-        AIRBAG_IN_STATUS = 4, _AIRBAG_IN_MAX,
-        AIRBAG_HR_HEARTBEAT = 4, AIRBAG_HR_COMM_TIMEOUT, _AIRBAG_HR_MAX,
-        BASE_IN_TEMPERATURE = 0, BASE_IN_ANGLE, BASE_IN_STATUS, _BASE_IN_MAX,
-        BASE_HR_SETPOINT = 0, BASE_HR_RECLINE_TARGET, BASE_HR_HEARTBEAT, BASE_HR_COMM_TIMEOUT, _BASE_HR_MAX,
-        BASE_COIL_HEAT = 0, BASE_COIL_RECLINE, _BASE_COIL_MAX,
+        ROLLER_IN_POSITION = 0,
+        ROLLER_IN_SPEED,
+        ROLLER_IN_FORCE,
+        ROLLER_IN_STATUS,
+        _ROLLER_IN_MAX,
+        ROLLER_HR_TARGET = 0,
+        ROLLER_HR_SPEED_LIMIT,
+        ROLLER_HR_FORCE,
+        ROLLER_HR_TECHNIQUE,
+        ROLLER_HR_WIDTH,
+        ROLLER_HR_ENABLE,
+        ROLLER_HR_HEARTBEAT,
+        ROLLER_HR_COMM_TIMEOUT,
+        _ROLLER_HR_MAX,
+        AIRBAG_IN_STATUS = 4,
+        _AIRBAG_IN_MAX,
+        AIRBAG_HR_HEARTBEAT = 4,
+        AIRBAG_HR_COMM_TIMEOUT,
+        _AIRBAG_HR_MAX,
+        BASE_IN_TEMPERATURE = 0,
+        BASE_IN_ANGLE,
+        BASE_IN_STATUS,
+        _BASE_IN_MAX,
+        BASE_HR_SETPOINT = 0,
+        BASE_HR_RECLINE_TARGET,
+        BASE_HR_HEARTBEAT,
+        BASE_HR_COMM_TIMEOUT,
+        _BASE_HR_MAX,
+        BASE_COIL_HEAT = 0,
+        BASE_COIL_RECLINE,
+        _BASE_COIL_MAX,
 };
 
 enum {
@@ -141,6 +167,7 @@ bool model_roller_can_move(const Model *m);
 bool model_wdt_tripped(const Model *m);
 double model_sensor_true_value(const Model *m, SimSensorId s);
 double model_sensor_reported(const Model *m, SimSensorId s);
+double model_sensor_register(const Model *m, SimSensorId s); /* what the input register says, decoded */
 int model_set_sensor_fault(Model *m, SimSensorId s, SensorFault f, double arg);
 
 /* Line levels (physical, 0/1). */
@@ -155,10 +182,18 @@ SensorFault sensor_fault_from_string(const char *s) _pure_;
 const char *sim_sensor_to_string(SimSensorId s) _pure_;
 SimSensorId sim_sensor_from_string(const char *s) _pure_;
 
+/* Returns the fd and sets the variable to -1: hands ownership over. */
+#define TAKE_FD(fd)                                                                                         \
+        ({                                                                                                  \
+                int _fd_ = (fd);                                                                            \
+                (fd) = -1;                                                                                  \
+                _fd_;                                                                                       \
+        })
+
 static inline uint64_t mono_nsec(void) {
         struct timespec ts;
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- the server (sim/server.c) ---------------------------------------------------------------------- */
@@ -204,7 +239,7 @@ typedef struct RtuPort {
         sd_event_source *src, *silence;
         uint8_t buf[512];
         size_t len;
-        bool resync;       /* after a bad frame: drop everything until an inter-frame silence */
+        bool resync;        /* after a bad frame: drop everything until an inter-frame silence */
         usec_t frame_start; /* when the first byte of the frame in buf arrived */
         usec_t char_usec;   /* one character (11 bits) at the baud rate */
         ReplyQueue queue;
@@ -278,6 +313,9 @@ int sim_modbus_handle(Sim *s, SimTransport t, const uint8_t *req, size_t len, ui
 int sim_modbus_setup(Sim *s);
 void sim_modbus_done(Sim *s);
 uint16_t modbus_crc16(const uint8_t *data, size_t len);
+/* Length of a request PDU (function code onwards) from its first bytes: >0 the length, 0 more bytes are
+ * needed to know, -EBADMSG a function code whose request length we cannot tell. */
+int modbus_pdu_length(const uint8_t *pdu, size_t avail);
 
 /* sim/bus.c: the transports. */
 int tcp_server_start(Sim *s);
@@ -294,7 +332,7 @@ int line_server_start(LineServer *ls, Sim *s, const char *path, LineHandler on_l
 void line_server_stop(LineServer *ls);
 int line_client_send(LineClient *c, const char *fmt, ...) _printf_(2, 3);
 int gpio_server_start(Sim *s, const char *path);
-void gpio_broadcast_edge(Sim *s, LineId line, bool level);
+void gpio_broadcast_edge(Sim *s, LineId line, bool level, uint64_t ns);
 bool gpio_level(const Sim *s, LineId line);
 
 /* sim/ctl.c: the control socket and the "get" keys. */

@@ -12,18 +12,11 @@ source "$(dirname "$0")/../tests/lib/lib.sh"
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 live_line() {
-        local out
-        out=$(busctl --system get-property org.chaird.Chair1 /org/chaird/Chair1 org.chaird.Chair1 \
-                State RollerPosition RollerForce NeckZone EStopReason 2>/dev/null | tr '\n' ' ') || return 0
-        # s "idle" d 123.4 d 5.6 (dd) 70 190 s ""
-        set -- $out
-        printf '  [%6.1fs] state=%-8s roller=%6.1f mm  force=%5.1f N  neck=%s-%s mm  relay=%s%s\n' \
-                "$(echo "$SECONDS" | awk '{print $1}')" "${2//\"/}" "$4" "$6" "$8" "$9" \
-                "$(sim get relay | cut -d= -f2)" "$([ "${11:-\"\"}" != '""' ] && echo "  estop-reason=${11//\"/}")"
+        $PY "$TOP/tools/demo-status.py" "$SIM" "$T/sim" once
 }
 
 start_printer() {
-        ( while :; do live_line; sleep 0.5; done ) &
+        $PY "$TOP/tools/demo-status.py" "$SIM" "$T/sim" &
         PRINTER=$!
         PIDS+=($PRINTER)
 }
@@ -59,6 +52,7 @@ busctl --system call org.chaird.Chair1 /org/chaird/Chair1 org.chaird.Chair1 Rese
         sed 's/^/  /' || true
 say "Release the button and reset: back to idle, nothing resumes"
 sim estop release
+wait_prop EStopPressed false 5 || die "chaird did not see the release"
 busctl --system call org.chaird.Chair1 /org/chaird/Chair1 org.chaird.Chair1 ResetEmergencyStop
 wait_prop State idle 5 || die "reset did not return to idle"
 live_line

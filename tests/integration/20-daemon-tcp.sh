@@ -35,12 +35,14 @@ sim estop press
 check "e-stop button: relay off and roller stopped" sim wait relay==0 roller.speed==0 roller.powered==0 --timeout 2
 check "e-stop button: roller enable written 0" sim wait roller.enable==0 --timeout 2
 check "EStop latched" wait_prop EStop true 5
+check "EStopPressed while held" test "$(chair_prop EStopPressed)" = true
 check "EStopReason is button" test "$(chair_prop EStopReason)" = button
 check "state estop" test "$(chair_prop State)" = estop
 check "reset refused while the button is pressed" \
         bash -c "! busctl --system call org.chaird.Chair1 /org/chaird/Chair1 org.chaird.Chair1 ResetEmergencyStop 2>/dev/null"
 check "still latched after the refused reset" test "$(chair_prop EStop)" = true
 sim estop release
+check "daemon sees the release (debounced)" wait_prop EStopPressed false 5
 busctl --system call org.chaird.Chair1 /org/chaird/Chair1 org.chaird.Chair1 ResetEmergencyStop
 check "reset after release: idle" wait_prop State idle 5
 pos=$(sim get roller.position | cut -d= -f2)

@@ -40,8 +40,8 @@ Board=nosuch"
 expect_error "unknown board" "90-bad.conf:2: .*Board=nosuch"
 
 bad "[Board roller]
-ResponseTimeoutMs=-5"
-expect_error "value out of range" "90-bad.conf:2: .*ResponseTimeoutMs"
+ResponseTimeoutMs=0"
+expect_error "value out of range" "90-bad.conf:2: .*ResponseTimeoutMs=0: value out of range"
 
 bad "[Chair]
 ControlRateHz=fast"

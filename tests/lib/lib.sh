@@ -4,7 +4,7 @@
 # to be ready, and assert on what a user would see. Waits are on conditions with timeouts, never sleeps.
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-$TOP/build}
+BUILD=${BUILD:-${1:-build}}
 case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 SIM=$BUILD/chair-sim
 CHAIRD=$BUILD/chaird
@@ -69,9 +69,13 @@ free_port() {
 
 # wait_for_line FILE REGEX TIMEOUT_S: returns when a line matching REGEX is in FILE (already or later).
 wait_for_line() {
-        local file=$1 re=$2 t=${3:-10}
+        local file=$1 re=$2 end=$((SECONDS + ${3:-10}))
         touch "$file"
-        timeout "$t" tail -F -n +1 "$file" 2>/dev/null | grep -q -m1 -E -- "$re"
+        until grep -qE -- "$re" "$file"; do
+                [ $SECONDS -lt $end ] || return 1
+                # woken by the next write; the 1 s bound covers a write between grep and inotifywait
+                inotifywait -qq -t 1 -e modify "$file" >/dev/null 2>&1 || true
+        done
 }
 
 # wait_for_path PATH TIMEOUT_S: for sockets and pty links that another process creates.
@@ -84,7 +88,7 @@ start_bus() {
         sed -e "s|@SOCKET@|$T/bus.sock|" -e "s|@POLICY@|$TOP/dbus/org.chaird.Chair1.conf|" \
                 "$TOP/tests/lib/system-bus.conf.in" >"$T/bus.conf"
         local out
-        out=$(dbus-daemon --config-file="$T/bus.conf" --fork --print-address=1 --print-pid=1) ||
+        out=$(dbus-daemon --config-file="$T/bus.conf" --fork --print-address=1 --print-pid=1 2>"$T/dbus.log") ||
                 die "dbus-daemon did not start"
         export DBUS_SYSTEM_BUS_ADDRESS=$(echo "$out" | sed -n 1p)
         PIDS+=("$(echo "$out" | sed -n 2p)")
@@ -129,7 +133,7 @@ make_root() {
                 fi
                 echo "[GPIO]"
                 echo "SimSocket=$T/sim/gpio.sock"
-                [ -n "$extra" ] && printf '%s\n' "$extra"
+                if [ -n "$extra" ]; then printf "%s\n" "$extra"; fi
         } >"$ROOT/run/chaird/chaird.conf.d/50-test.conf"
 }
 
@@ -142,12 +146,13 @@ start_notify() {
 # start_daemon [chaird options...]: waits for READY=1 (sent only after the bus name is owned).
 start_daemon() {
         [ -e "$T/notify.sock" ] || start_notify
+        local n
+        # count before starting: the daemon may be ready before a later count would run
+        n=$(grep -c 'READY=1' "$T/notify.log" || true)
         NOTIFY_SOCKET=$T/notify.sock CHAIRD_LOG_LEVEL=${CHAIRD_LOG_LEVEL:-info} \
                 "$CHAIRD" --root "$ROOT" "$@" >>"$T/chaird.log" 2>&1 &
         DAEMON_PID=$!
         PIDS+=($DAEMON_PID)
-        local n
-        n=$(grep -c 'READY=1' "$T/notify.log" || true)
         timeout 10 bash -c "until [ \$(grep -c 'READY=1' '$T/notify.log') -gt $n ]; do
                 kill -0 $DAEMON_PID 2>/dev/null || exit 1
                 inotifywait -qq -t 1 -e modify '$T/notify.log' 2>/dev/null || sleep 0.01
