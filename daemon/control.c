@@ -36,6 +36,20 @@ JogActuator jog_actuator_from_string(const char *s) {
         return _JOG_ACTUATOR_INVALID;
 }
 
+/* One journal MESSAGE_ID per safety event kind, so `journalctl MESSAGE_ID=…` finds every e-stop, every
+ * clamp, etc. Stable: documented in docs/safety.md; never reuse one for another meaning. */
+static const char *const event_message_id[_SAFETY_EVENT_KIND_MAX] = {
+        [SAFETY_EVENT_ESTOP] = SAFETY_MESSAGE_ID_ESTOP,
+        [SAFETY_EVENT_RESET] = "2acfbfb389ca43f5b094b25481d0b208",
+        [SAFETY_EVENT_LIMIT] = "619d5cc5ae1a4854878f19a6e6a4eb9d",
+        [SAFETY_EVENT_RETRACT] = "d7c24448b7f84081afa148d2ac409a95",
+        [SAFETY_EVENT_CONTROLLED_STOP] = "82a879a1dbac417ab644fe4d4d27d051",
+        [SAFETY_EVENT_SESSION_END] = "a5d968339fbc4ce6aa2d1f62734e5781",
+        [SAFETY_EVENT_FAULT] = "3df74b6a2d3d49dfa325a7495fd54327",
+        [SAFETY_EVENT_INTERLOCK] = "28cae7012d8e402fbb80647c1b46ecef",
+        [SAFETY_EVENT_MODE] = "79f9b82dd03d46a6b75c38d16c00138c",
+};
+
 static void control_log_event(Manager *m, const SafetyEvent *ev) {
         bool estop = ev->kind == SAFETY_EVENT_ESTOP;
         char rule[64], kind[96], reason[160];
@@ -45,7 +59,7 @@ static void control_log_event(Manager *m, const SafetyEvent *ev) {
         snprintf(kind, sizeof kind, "CHAIRD_SAFETY_EVENT=%s", safety_event_kind_to_string(ev->kind));
         snprintf(reason, sizeof reason, "CHAIRD_ESTOP_REASON=%s", safety_estop_text(&m->safety));
         log_struct_internal(estop ? LOG_WARNING : LOG_NOTICE,
-                            estop ? SAFETY_MESSAGE_ID_ESTOP : SAFETY_MESSAGE_ID_EVENT, fields, "%s: %s (%s)",
+                            event_message_id[ev->kind] ?: SAFETY_MESSAGE_ID_EVENT, fields, "%s: %s (%s)",
                             safety_event_kind_to_string(ev->kind), ev->detail, safety_rule_to_string(ev->rule));
         bus_emit_safety_event(m, safety_event_kind_to_string(ev->kind), ev->detail);
 }
