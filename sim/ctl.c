@@ -43,11 +43,11 @@ static void emit_u64(KeyCallback cb, void *ud, const char *key, uint64_t v) {
         cb(key, buf, ud);
 }
 
-static void emit_fmt(KeyCallback cb, void *ud, const char *value, const char *fmt, const char *a,
-                     const char *b) {
+static void emit_str(KeyCallback cb, void *ud, const char *value, const char *prefix, const char *name,
+                     const char *suffix) {
         char key[96];
 
-        snprintf(key, sizeof(key), fmt, a, b);
+        snprintf(key, sizeof(key), "%s%s%s", prefix, name, suffix);
         cb(key, value, ud);
 }
 
@@ -68,7 +68,7 @@ static void emit_board_keys(Sim *s, SimBoardId b, KeyCallback cb, void *ud) {
                 snprintf(value, sizeof(value), "%s:%u", bus_fault_to_string(board->fault), board->fault_arg);
         else
                 snprintf(value, sizeof(value), "%s", bus_fault_to_string(board->fault));
-        emit_fmt(cb, ud, value, "board.%s.fault%s", name, "");
+        emit_str(cb, ud, value, "board.", name, ".fault");
 }
 
 static void emit_sensor_keys(Sim *s, KeyCallback cb, void *ud) {
@@ -83,7 +83,7 @@ static void emit_sensor_keys(Sim *s, KeyCallback cb, void *ud) {
                                  sensor->arg);
                 else
                         snprintf(value, sizeof(value), "%s", sensor_fault_to_string(sensor->fault));
-                emit_fmt(cb, ud, value, "sensor.%s%s", sim_sensor_to_string(i), "");
+                emit_str(cb, ud, value, "sensor.", sim_sensor_to_string(i), "");
         }
 }
 
