@@ -42,6 +42,7 @@ Q := $(if $(V),,@)
 
 .PHONY: all deps mutation check check-unit check-unit-san check-integration demo install clean format bench
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BINS)
 
