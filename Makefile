@@ -40,7 +40,7 @@ UNIT_SAN_BINS := $(addprefix $(BUILD)/tests-san/,$(UNIT_NAMES))
 # `make V=1` shows the full commands
 Q := $(if $(V),,@)
 
-.PHONY: all deps mutation check check-unit check-unit-san check-integration demo install clean format bench
+.PHONY: all deps mutation bench check check-unit check-unit-san check-integration demo install clean format bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -109,12 +109,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash tools/demo.sh $(BUILD)
 
-install: all
-	install -Dm0755 $(BUILD)/chaird $(DESTDIR)$(PREFIX)/sbin/chaird
-	install -Dm0755 $(BUILD)/chair-sim $(DESTDIR)$(PREFIX)/bin/chair-sim
-	$(if $(CLI_SRCS),install -Dm0755 $(BUILD)/chairctl $(DESTDIR)$(PREFIX)/bin/chairctl)
-	install -Dm0644 config/examples/chaird.conf $(DESTDIR)$(PREFIX)/share/doc/chaird/examples/chaird.conf
-	install -Dm0644 docs/config.md $(DESTDIR)$(PREFIX)/share/doc/chaird/config.md
+# install, deb and vm-check live with the packaging (packaging/packaging.mk)
+include packaging/packaging.mk
+
+bench: all
+	@bash tools/bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
