@@ -34,8 +34,8 @@ typedef struct ProgramStep {
         double from_mm, to_mm; /* relative to the shoulder line (+ = toward the seat) */
         double speed_mm_s;
         double width_mm;
-        double force_n;  /* the setpoint at the top intensity; scaled down below it (program_step_force) */
-        unsigned points; /* 0 = sweep the range; N ≥ 2 = visit N evenly spaced points (press work) */
+        double force_n;   /* the setpoint at the top intensity; scaled down below it (program_step_force) */
+        unsigned points;  /* 0 = sweep the range; N ≥ 2 = visit N evenly spaced points (press work) */
         unsigned airbags; /* AirbagGroup bits; 0 = none */
         bool heat;
         double heat_c;

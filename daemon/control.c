@@ -69,13 +69,13 @@ static void control_log_event(Manager *m, const SafetyEvent *ev) {
 static void control_on_latched(Manager *m, usec_t now) {
         (void) hw_set_line(m->hw, LINE_POWER_RELAY, false);
         (void) hw_all_stop(m->hw, now);
-        m->jog.active = false;
+        manager_session_end(m, "emergency stop");
         m->state = CHAIR_ESTOP;
         m->estop_count++;
         (void) manager_state_save(m);
 }
 
-static void control_handle_result(Manager *m, const SafetyResult *res, usec_t now) {
+void manager_handle_safety_result(Manager *m, const SafetyResult *res, usec_t now) {
         for (size_t i = 0; i < res->n_events; i++)
                 control_log_event(m, &res->events[i]);
         if (res->events_dropped > 0)
@@ -85,31 +85,10 @@ static void control_handle_result(Manager *m, const SafetyResult *res, usec_t no
                         control_on_latched(m, now);
                 return;
         }
-        if ((res->actions & SAFETY_ACTION_END_SESSION) && m->state != CHAIR_ESTOP) {
-                m->jog.active = false;
-                m->state = CHAIR_IDLE;
-        }
-}
-
-/* What the supervisor needs besides the signals: board health from the hardware layer, the body
- * scan and whether anything is moving on request. */
-static void control_safety_input(Manager *m, SafetyInput *si) {
-        SafetyBoard *boards = m->safety_boards;
-
-        for (size_t i = 0; i < m->config->n_boards; i++) {
-                const BoardState *b = hw_board_state(m->hw, i);
-                boards[i] = (SafetyBoard){
-                        .name = m->config->boards[i].name,
-                        .required = m->config->boards[i].required,
-                        .lost = b && b->health == BOARD_LOST,
-                };
-        }
-        *si = (SafetyInput){
-                .in = &m->in,
-                .boards = boards,
-                .n_boards = m->config->n_boards,
-                .jog_active = m->jog.active,
-        };
+        if (res->actions & SAFETY_ACTION_END_SESSION)
+                manager_session_end(m, "ended by the safety supervisor");
+        else if (res->actions & SAFETY_ACTION_CONTROLLED_STOP)
+                m->state = CHAIR_STOPPING;
 }
 
 static void control_compute_wanted(Manager *m, usec_t now) {
@@ -122,6 +101,7 @@ static void control_compute_wanted(Manager *m, usec_t now) {
         w->value[SIGNAL_ROLLER_WIDTH] = ROLLER_DEFAULT_WIDTH_MM;
         w->value[SIGNAL_RECLINE_TARGET] = in->value[SIGNAL_RECLINE_ANGLE];
 
+        manager_session_wanted(m, now);
         if (!m->jog.active)
                 return;
 
@@ -173,10 +153,10 @@ void manager_control_cycle(Manager *m, usec_t now) {
         (void) hw_read_inputs(m->hw, now, &m->in);
         control_compute_wanted(m, now);
 
-        control_safety_input(m, &si);
+        manager_safety_input(m, &si);
         safety_step(&m->safety, &si, &m->wanted, now, &res);
         m->allowed = res.out;
-        control_handle_result(m, &res, now);
+        manager_handle_safety_result(m, &res, now);
         control_heartbeats(m, now);
 
         (void) hw_write_outputs(m->hw, now, &m->allowed);
@@ -253,7 +233,7 @@ void manager_on_line(Hw *hw, LineId line, bool active, usec_t timestamp, void *u
         (void) hw_set_line(m->hw, LINE_POWER_RELAY, false);
         (void) safety_estop(&m->safety, SAFETY_STOP_BUTTON, NULL, timestamp, &res);
         m->allowed = res.out;
-        control_handle_result(m, &res, timestamp);
+        manager_handle_safety_result(m, &res, timestamp);
         bus_emit_changes(m, mono_usec());
 }
 
@@ -266,7 +246,7 @@ int manager_emergency_stop(Manager *m, SafetyStopReason reason, const char *deta
         if (r < 0)
                 return r;
         m->allowed = res.out;
-        control_handle_result(m, &res, now);
+        manager_handle_safety_result(m, &res, now);
         bus_emit_changes(m, now);
         return 0;
 }
@@ -278,7 +258,7 @@ int manager_reset_emergency_stop(Manager *m, char **ret_why) {
         usec_t now = mono_usec();
         int r;
 
-        control_safety_input(m, &si);
+        manager_safety_input(m, &si);
         r = safety_reset(&m->safety, &si, now, &verdict, &res);
         if (r < 0) {
                 if (ret_why)
@@ -286,10 +266,9 @@ int manager_reset_emergency_stop(Manager *m, char **ret_why) {
                 log_notice("Emergency stop reset refused: %s", verdict.reason);
                 return r;
         }
-        control_handle_result(m, &res, now);
+        manager_handle_safety_result(m, &res, now);
         /* Back to idle, never to what ran before (ISO 13850 4.1.6): the jog and any session are gone. */
-        m->jog.active = false;
-        m->state = CHAIR_IDLE;
+        manager_session_end(m, "emergency stop reset");
         log_info("Emergency stop reset: chair idle.");
         bus_emit_changes(m, mono_usec());
         return 0;
@@ -297,11 +276,15 @@ int manager_reset_emergency_stop(Manager *m, char **ret_why) {
 
 int manager_jog(Manager *m, JogActuator actuator, double target) {
         const LimitsConfig *l = &m->config->limits;
+        int r;
 
         if (safety_latched(&m->safety))
                 return -CHAIR_ERR_ESTOP;
         if (m->state != CHAIR_IDLE)
                 return -CHAIR_ERR_BUSY;
+        r = manager_check_start(m, true, NULL);
+        if (r < 0)
+                return r;
         if (actuator == JOG_ROLLER && (target < 0 || target > l->track_length_mm))
                 return -ERANGE;
         if (actuator == JOG_RECLINE) {

@@ -731,6 +731,11 @@ int hw_all_stop(Hw *hw, usec_t now) {
         for (SignalId id = 0; id < _SIGNAL_MAX; id++)
                 safe[id] = signal_id_safe_value(id);
 
+        /* At start-up nothing has connected yet: the stop is worth one connect attempt (outputs safe from
+         * the first instant, before the first control cycle). */
+        if (hw->bus)
+                (void) bus_connect(hw, now);
+
         /* Every board, lost ones included: this is the stop, worth one response timeout each. */
         for (unsigned b = 0; hw->bus && b < hw->config->n_boards; b++) {
                 r = board_write(hw, b, now, safe);

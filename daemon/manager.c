@@ -34,7 +34,6 @@ int manager_new(const char *root, Config *config, Manager **ret) {
                 return -ENOMEM;
         m->period = USEC_PER_SEC / config->control_rate_hz;
         m->state = CHAIR_IDLE;
-        m->published_state = _CHAIR_STATE_INVALID;
         chair_outputs_safe(&m->wanted);
         chair_outputs_safe(&m->allowed);
 
@@ -59,6 +58,8 @@ Manager *manager_free(Manager *m) {
         m->hw = hw_free(m->hw);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
+        program_list_free(m->programs);
+        free(m->published);
         config_free(m->config);
         free(m->safety_boards);
         free(m->root);
@@ -176,6 +177,12 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
 
+        /* Programs are validated against the supervisor's caps: load them after safety_init(). A bad
+         * program file is logged and skipped; the others still load. */
+        r = manager_programs_load(m);
+        if (r < 0)
+                return r;
+
         r = bus_setup(m);
         if (r < 0)
                 return r;
@@ -270,6 +277,7 @@ int manager_reload(Manager *m) {
                 m->hw->lines->config = c;
         config_free(m->config);
         m->config = TAKE_PTR(c);
+        (void) manager_programs_load(m);
         log_info("Configuration reloaded.");
         (void) sd_notify(false, "READY=1");
         return 0;

@@ -9,8 +9,11 @@
 
 #include "chair.h"
 #include "config.h"
+#include "engine.h"
 #include "hw.h"
+#include "program.h"
 #include "safety.h"
+#include "scan.h"
 
 typedef enum ChairState {
         CHAIR_IDLE,
@@ -37,6 +40,13 @@ typedef struct Jog {
         double target;
         usec_t started;
 } Jog;
+
+/* Manual control in untrained mode: where the user asked the roller to work, and how. */
+typedef struct Manual {
+        bool active;
+        double position_mm;
+        Technique technique;
+} Manual;
 
 typedef struct CycleStats {
         uint64_t cycles;
@@ -69,14 +79,27 @@ typedef struct Manager {
         ChairState state;
         Jog jog;
 
+        /* sessions (daemon/session.c) */
+        ProgramList *programs;
+        const Program *program; /* the running program, NULL when none */
+        Engine engine;
+        Scan scan;
+        bool scanning;
+        bool scanned;
+        double shoulder_mm;
+        char scan_error[96];
+        unsigned intensity;
+        Manual manual;
+        usec_t session_start;
+        bool session_active; /* a program or a manual session runs (or is paused / parking) */
+
         usec_t watchdog_usec; /* 0 = systemd watchdog off */
         usec_t last_watchdog_kick;
         usec_t heartbeat_toggled;
         bool heartbeat_level;
 
-        /* what D-Bus last published, to emit PropertiesChanged only on change */
-        ChairState published_state;
-        bool published_estop;
+        /* what D-Bus last published, to emit PropertiesChanged only on change (dbus/bus.c) */
+        struct BusSnapshot *published;
         usec_t last_published;
 
         uint64_t estop_count;
@@ -102,6 +125,26 @@ int manager_jog(Manager *m, JogActuator actuator, double target);
 void manager_on_line(Hw *hw, LineId line, bool active, usec_t timestamp, void *userdata);
 int manager_reload(Manager *m);
 
+/* daemon/session.c: programs, body scan, untrained mode. Negative errno on refusal; *ret_why (optional)
+ * gets a sentence for the caller. */
+int manager_programs_load(Manager *m);
+int manager_start_program(Manager *m, const char *id, unsigned intensity, char **ret_why);
+int manager_pause(Manager *m);
+int manager_resume(Manager *m);
+int manager_stop(Manager *m);
+int manager_set_intensity(Manager *m, unsigned intensity, char **ret_why);
+int manager_start_scan(Manager *m, char **ret_why);
+int manager_enter_untrained(Manager *m, char **ret_why);
+int manager_leave_untrained(Manager *m);
+int manager_manual_control(Manager *m, double position_mm, const char *technique, unsigned intensity,
+                           char **ret_why);
+void manager_session_wanted(Manager *m, usec_t now);
+int manager_check_start(Manager *m, bool jog, char **ret_why);
+void manager_handle_safety_result(Manager *m, const SafetyResult *res, usec_t now);
+void manager_session_end(Manager *m, const char *why);
+void manager_safety_input(Manager *m, SafetyInput *si);
+unsigned manager_remaining_seconds(Manager *m, usec_t now);
+
 /* daemon/state.c: what survives a restart (atomic writes). */
 int manager_state_load(Manager *m);
 int manager_state_save(Manager *m);
@@ -115,3 +158,4 @@ JogActuator jog_actuator_from_string(const char *s);
 int bus_setup(Manager *m);
 void bus_emit_changes(Manager *m, usec_t now);
 void bus_emit_safety_event(Manager *m, const char *kind, const char *detail);
+void bus_emit_scan_finished(Manager *m, bool success, const char *error);

@@ -102,7 +102,8 @@ bool safety_technique_allowed(const Safety *s, const ZoneConfig *z, Technique t,
 
 /* The force limit on the path [a, b]: the lowest of every zone it touches, the neck's where no zone
  * covers it (SR-9: the head end and gaps count as neck), the global cap and the untrained caps. */
-static double path_force_limit(const Safety *s, double a, double b, SafetyRule *ret_rule, const char **ret_zone) {
+static double path_force_limit(const Safety *s, double a, double b, SafetyRule *ret_rule,
+                               const char **ret_zone) {
         const Config *c = s->config;
         bool untrained = s->mode == SAFETY_MODE_UNTRAINED;
         SafetyRule zone_rule = untrained ? SR_UNTRAINED_LIMITS : SR_ZONE_CLAMP;
@@ -171,7 +172,7 @@ void safety_check_force(Safety *s, const SafetyInput *si, usec_t now, SafetyResu
         /* SR-12: over the hard limit is an e-stop at once */
         hard = hard_force_limit(s, pos, &zone);
         if (f > hard) {
-                (void) snprintf(buf, sizeof buf, "%s %.1f N > %.1f N", zone, f, hard);
+                (void)snprintf(buf, sizeof buf, "%s %.1f N > %.1f N", zone, f, hard);
                 safety_latch(s, r, SAFETY_STOP_HARD_FORCE, SR_HARD_FORCE, buf);
                 return;
         }
@@ -188,7 +189,8 @@ void safety_check_force(Safety *s, const SafetyInput *si, usec_t now, SafetyResu
         if (s->over_limit && now - s->over_since >= s->config->limits.over_limit_window_ms * USEC_PER_MSEC) {
                 s->over_limit = false;
                 s->retracting = true;
-                s->retract_target = MIN(pos + s->config->limits.retract_mm, s->config->limits.track_length_mm);
+                s->retract_target =
+                        MIN(pos + s->config->limits.retract_mm, s->config->limits.track_length_mm);
                 s->retract_force = limit * RETRACT_FORCE_SHARE;
                 r->actions |= SAFETY_ACTION_RETRACT;
                 safety_event_add(r, SAFETY_EVENT_RETRACT, SR_OVER_LIMIT,
@@ -199,7 +201,8 @@ void safety_check_force(Safety *s, const SafetyInput *si, usec_t now, SafetyResu
 
 /* ---- controlled stop and session rules (SR-17, SR-18, SR-20) ---- */
 
-static void controlled_stop(Safety *s, const SafetyInput *si, SafetyResult *r, SafetyRule rule, const char *why) {
+static void controlled_stop(Safety *s, const SafetyInput *si, SafetyResult *r, SafetyRule rule,
+                            const char *why) {
         const ChairInputs *in = si->in;
         double pos = in->value[SIGNAL_ROLLER_POSITION];
 
@@ -210,7 +213,8 @@ static void controlled_stop(Safety *s, const SafetyInput *si, SafetyResult *r, S
                 s->stop_target = pos;
         else
                 s->stop_target = MIN(s->neck.to_mm + NECK_EXIT_MM, s->config->limits.track_length_mm);
-        safety_event_add(r, SAFETY_EVENT_CONTROLLED_STOP, rule, "%s: roller to %.1f mm", why, s->stop_target);
+        safety_event_add(r, SAFETY_EVENT_CONTROLLED_STOP, rule, "%s: roller to %.1f mm", why,
+                         s->stop_target);
 }
 
 void safety_mode_leave(Safety *s, const SafetyInput *si, SafetyResult *r, SafetyRule rule, const char *why) {
@@ -225,17 +229,19 @@ static void check_session(Safety *s, const SafetyInput *si, usec_t now, SafetyRe
         const ChairInputs *in = si->in;
 
         /* SR-17: the key out in untrained mode: out of the neck and back to program mode */
-        if (s->mode == SAFETY_MODE_UNTRAINED && !(in->line_valid[LINE_INTERLOCK] && in->line[LINE_INTERLOCK])) {
+        if (s->mode == SAFETY_MODE_UNTRAINED &&
+            !(in->line_valid[LINE_INTERLOCK] && in->line[LINE_INTERLOCK])) {
                 safety_event_add(r, SAFETY_EVENT_INTERLOCK, SR_INTERLOCK_LOSS, "interlock key released");
                 safety_mode_leave(s, si, r, SR_INTERLOCK_LOSS, "interlock lost");
         }
         if (!si->session_active || s->stopping || s->hold)
                 return;
         /* SR-20 */
-        if (s->config->gpio.lines[LINE_SEAT].configured && !(in->line_valid[LINE_SEAT] && in->line[LINE_SEAT]))
+        if (s->config->gpio.lines[LINE_SEAT].configured &&
+            !(in->line_valid[LINE_SEAT] && in->line[LINE_SEAT]))
                 controlled_stop(s, si, r, SR_OCCUPANCY, "seat empty");
         /* SR-18 */
-        else if ((double) (now - si->session_start) >= s->limit[SAFETY_LIMIT_SESSION] * USEC_PER_SEC)
+        else if ((double)(now - si->session_start) >= s->limit[SAFETY_LIMIT_SESSION] * USEC_PER_SEC)
                 controlled_stop(s, si, r, SR_SESSION_TIME, "maximum session time");
 }
 
@@ -261,7 +267,8 @@ static void apply_stop(Safety *s, const SafetyInput *si, SafetyResult *r) {
                 } else {
                         motion_off(&r->out);
                         r->out.value[SIGNAL_ROLLER_TARGET] = s->stop_target;
-                        r->out.value[SIGNAL_ROLLER_SPEED_LIMIT] = s->limit[SAFETY_LIMIT_MAX_SPEED] * STOP_SPEED_SHARE;
+                        r->out.value[SIGNAL_ROLLER_SPEED_LIMIT] =
+                                s->limit[SAFETY_LIMIT_MAX_SPEED] * STOP_SPEED_SHARE;
                         r->out.value[SIGNAL_ROLLER_ENABLE] = 1;
                         return;
                 }
@@ -285,8 +292,8 @@ static void clamp_non_finite(Safety *s, SafetyResult *r) {
                 if (signal_id_direction(i) == SIGNAL_OUT && !isfinite(r->out.value[i])) {
                         /* SR-1: garbage from upstream becomes the safe value */
                         r->out.value[i] = signal_id_safe_value(i);
-                        safety_clamp_hit(s, r, SAFETY_CLAMP_INVALID, SR_SAFE_STATE, "%s not a number: safe value",
-                                         signal_id_to_string(i));
+                        safety_clamp_hit(s, r, SAFETY_CLAMP_INVALID, SR_SAFE_STATE,
+                                         "%s not a number: safe value", signal_id_to_string(i));
                 }
 }
 
@@ -296,23 +303,27 @@ static void clamp_technique(Safety *s, SafetyResult *r, double a, double b) {
         double v = r->out.value[SIGNAL_ROLLER_TECHNIQUE], lo, hi;
         const ZoneConfig *bad = NULL;
 
-        if (!(v >= 0 && v < _TECHNIQUE_MAX) || v != (int) v) {
+        if (!(v >= 0 && v < _TECHNIQUE_MAX) || v != (int)v) {
                 r->out.value[SIGNAL_ROLLER_TECHNIQUE] = TECHNIQUE_NONE;
                 safety_clamp_hit(s, r, SAFETY_CLAMP_TECHNIQUE, SR_MOTION_LIMITS, "technique %g unknown", v);
                 return;
         }
         for (size_t i = 0; i < c->n_zones; i++) {
                 zone_span(s, &c->zones[i], &lo, &hi);
-                if (lo <= b && hi >= a && !safety_technique_allowed(s, &c->zones[i], (Technique) v, untrained))
+                if (lo <= b && hi >= a &&
+                    !safety_technique_allowed(s, &c->zones[i], (Technique)v, untrained))
                         bad = &c->zones[i];
         }
-        if (!bad && path_uncovered(s, a, b) && !safety_technique_allowed(s, s->neck_config, (Technique) v, untrained))
+        if (!bad && path_uncovered(s, a, b) &&
+            !safety_technique_allowed(s, s->neck_config, (Technique)v, untrained))
                 bad = s->neck_config;
         if (bad) {
                 r->out.value[SIGNAL_ROLLER_TECHNIQUE] = TECHNIQUE_NONE;
                 /* SR-10 (zone), SR-16 (untrained in the neck) */
-                safety_clamp_hit(s, r, SAFETY_CLAMP_TECHNIQUE, untrained && bad->neck ? SR_UNTRAINED_LIMITS : SR_ZONE_CLAMP,
-                                 "technique %s not allowed in zone %s", technique_to_string((Technique) v), bad->name);
+                safety_clamp_hit(s, r, SAFETY_CLAMP_TECHNIQUE,
+                                 untrained && bad->neck ? SR_UNTRAINED_LIMITS : SR_ZONE_CLAMP,
+                                 "technique %s not allowed in zone %s", technique_to_string((Technique)v),
+                                 bad->name);
         }
 }
 
@@ -332,8 +343,8 @@ static void clamp_force(Safety *s, const SafetyInput *si, SafetyResult *r, doubl
         /* SR-9/10/13/16: clamped to every zone on the way from here to the target, before it is sent */
         limit = path_force_limit(s, a, b, &rule, &zone);
         if (f > limit) {
-                safety_clamp_hit(s, r, SAFETY_CLAMP_FORCE, rule, "force %.1f N clamped to %.1f N (%s)", f, limit,
-                                 zone);
+                safety_clamp_hit(s, r, SAFETY_CLAMP_FORCE, rule, "force %.1f N clamped to %.1f N (%s)", f,
+                                 limit, zone);
                 f = limit;
         }
         if (f < 0) {
@@ -353,7 +364,8 @@ static void clamp_motion(Safety *s, const SafetyInput *si, SafetyResult *r) {
         /* SR-22: the target stays on the track */
         o[SIGNAL_ROLLER_TARGET] = CLAMP(t, 0, l->track_length_mm);
         if (o[SIGNAL_ROLLER_TARGET] != t)
-                safety_clamp_hit(s, r, SAFETY_CLAMP_TARGET, SR_MOTION_LIMITS, "target %.1f mm off the track", t);
+                safety_clamp_hit(s, r, SAFETY_CLAMP_TARGET, SR_MOTION_LIMITS, "target %.1f mm off the track",
+                                 t);
         /* SR-22, SR-16: speed caps */
         vmax = s->limit[SAFETY_LIMIT_MAX_SPEED];
         if (s->mode == SAFETY_MODE_UNTRAINED && s->config->untrained.max_speed_mm_s < vmax) {
@@ -366,8 +378,8 @@ static void clamp_motion(Safety *s, const SafetyInput *si, SafetyResult *r) {
                 o[SIGNAL_ROLLER_SPEED_LIMIT] = CLAMP(o[SIGNAL_ROLLER_SPEED_LIMIT], 0, vmax);
         }
         /* the path: from where the roller is (unknown: anywhere) to where it is sent */
-        a = in->valid[SIGNAL_ROLLER_POSITION] ? MIN(pos, o[SIGNAL_ROLLER_TARGET]) : 0;
-        b = in->valid[SIGNAL_ROLLER_POSITION] ? MAX(pos, o[SIGNAL_ROLLER_TARGET]) : l->track_length_mm;
+        a = in->valid[SIGNAL_ROLLER_POSITION] ? MIN(pos, o[SIGNAL_ROLLER_TARGET]) : -INFINITY;
+        b = in->valid[SIGNAL_ROLLER_POSITION] ? MAX(pos, o[SIGNAL_ROLLER_TARGET]) : INFINITY;
         clamp_technique(s, r, a, b);
         clamp_force(s, si, r, a, b);
 }
@@ -380,8 +392,8 @@ static void clamp_heat(Safety *s, const SafetyInput *si, usec_t now, SafetyResul
         const char *why = NULL;
 
         if (o[SIGNAL_HEAT_SETPOINT] > cap) {
-                safety_clamp_hit(s, r, SAFETY_CLAMP_HEAT_SETPOINT, SR_HEAT, "heat setpoint %.1f °C over %.1f °C",
-                                 o[SIGNAL_HEAT_SETPOINT], cap);
+                safety_clamp_hit(s, r, SAFETY_CLAMP_HEAT_SETPOINT, SR_HEAT,
+                                 "heat setpoint %.1f °C over %.1f °C", o[SIGNAL_HEAT_SETPOINT], cap);
                 o[SIGNAL_HEAT_SETPOINT] = cap;
         }
         /* heater on-time per session, so that switching it off and on does not reset the count */
@@ -406,27 +418,30 @@ static void clamp_heat(Safety *s, const SafetyInput *si, usec_t now, SafetyResul
 }
 
 static void clamp_airbags(Safety *s, const SafetyInput *si, SafetyResult *r) {
-        static const SignalId pairs[][2] = {
-                { SIGNAL_AIRBAG_SHOULDERS_COMMAND, SIGNAL_AIRBAG_SHOULDERS_PRESSURE },
-                { SIGNAL_AIRBAG_ARMS_COMMAND, SIGNAL_AIRBAG_ARMS_PRESSURE },
-                { SIGNAL_AIRBAG_HIPS_COMMAND, SIGNAL_AIRBAG_HIPS_PRESSURE },
-                { SIGNAL_AIRBAG_LEGS_COMMAND, SIGNAL_AIRBAG_LEGS_PRESSURE },
+        static const struct {
+                SignalId command, pressure;
+        } bags[] = {
+                {SIGNAL_AIRBAG_SHOULDERS_COMMAND, SIGNAL_AIRBAG_SHOULDERS_PRESSURE},
+                {SIGNAL_AIRBAG_ARMS_COMMAND, SIGNAL_AIRBAG_ARMS_PRESSURE},
+                {SIGNAL_AIRBAG_HIPS_COMMAND, SIGNAL_AIRBAG_HIPS_PRESSURE},
+                {SIGNAL_AIRBAG_LEGS_COMMAND, SIGNAL_AIRBAG_LEGS_PRESSURE},
         };
         const ChairInputs *in = si->in;
 
-        for (size_t i = 0; i < ELEMENTSOF(pairs); i++) {
-                double *cmd = &r->out.value[pairs[i][0]];
-                SignalId p = pairs[i][1];
+        for (size_t i = 0; i < ELEMENTSOF(bags); i++) {
+                double *cmd = &r->out.value[bags[i].command];
+                SignalId p = bags[i].pressure;
 
                 if (*cmd != AIRBAG_VENT && *cmd != AIRBAG_HOLD && *cmd != AIRBAG_INFLATE) {
                         safety_clamp_hit(s, r, SAFETY_CLAMP_AIRBAG, SR_AIRBAG, "%s %g unknown: vent",
-                                         signal_id_to_string(pairs[i][0]), *cmd);
+                                         signal_id_to_string(bags[i].command), *cmd);
                         *cmd = AIRBAG_VENT;
                 } else if (*cmd == AIRBAG_INFLATE &&
                            !(in->valid[p] && in->value[p] < s->config->limits.airbag_max_kpa)) {
                         /* SR-23: no more air at (or without knowing) the pressure cap */
-                        safety_clamp_hit(s, r, SAFETY_CLAMP_AIRBAG, SR_AIRBAG, "%s at the pressure cap: hold",
-                                         signal_id_to_string(pairs[i][0]));
+                        safety_clamp_hit(s, r, SAFETY_CLAMP_AIRBAG, SR_AIRBAG,
+                                         "%s at the pressure cap: hold",
+                                         signal_id_to_string(bags[i].command));
                         *cmd = AIRBAG_HOLD;
                 }
         }
@@ -461,7 +476,7 @@ bool safety_range_fault(const Safety *s, const ChairInputs *in, char *buf, size_
                 if (signal_id_direction(sc->id) != SIGNAL_IN || !sc->has_range || !in->valid[sc->id])
                         continue;
                 if (!(v >= sc->min && v <= sc->max)) {
-                        (void) snprintf(buf, size, "%s:range", signal_id_to_string(sc->id));
+                        (void)snprintf(buf, size, "%s:range", signal_id_to_string(sc->id));
                         return true;
                 }
         }
@@ -480,7 +495,8 @@ static void check_stuck(Safety *s, const ChairInputs *in, usec_t now, SafetyResu
         double pos = in->value[SIGNAL_ROLLER_POSITION];
         /* moving = what we sent last cycle asks for travel */
         bool moving = in->valid[SIGNAL_ROLLER_POSITION] && o[SIGNAL_ROLLER_ENABLE] != 0 &&
-                      o[SIGNAL_ROLLER_SPEED_LIMIT] > 0 && fabs(o[SIGNAL_ROLLER_TARGET] - pos) > STUCK_MIN_TRAVEL_MM;
+                      o[SIGNAL_ROLLER_SPEED_LIMIT] > 0 &&
+                      fabs(o[SIGNAL_ROLLER_TARGET] - pos) > STUCK_MIN_TRAVEL_MM;
 
         if (!moving || pos != s->stuck_value) {
                 s->stuck_value = pos;
@@ -496,7 +512,8 @@ static void check_rate(Safety *s, const ChairInputs *in, SafetyResult *r) {
         if (!in->valid[SIGNAL_ROLLER_FORCE])
                 return;
         if (s->have_force && at > s->last_force_at &&
-            fabs(f - s->last_force) > s->config->limits.force_max_rate_n_s * (double) (at - s->last_force_at) / USEC_PER_SEC)
+            fabs(f - s->last_force) >
+                    s->config->limits.force_max_rate_n_s * (double)(at - s->last_force_at) / USEC_PER_SEC)
                 fault(s, r, "roller.force:rate");
         s->have_force = true;
         s->last_force = f;

@@ -145,7 +145,7 @@ void safety_event_add(SafetyResult *r, SafetyEventKind kind, SafetyRule rule, co
         e->kind = kind;
         e->rule = rule;
         va_start(ap, fmt);
-        (void) vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+        (void)vsnprintf(e->detail, sizeof e->detail, fmt, ap);
         va_end(ap);
 }
 
@@ -157,7 +157,7 @@ void safety_clamp_hit(Safety *s, SafetyResult *r, SafetyClamp clamp, SafetyRule 
                 char buf[SAFETY_TEXT_MAX];
 
                 va_start(ap, fmt);
-                (void) vsnprintf(buf, sizeof buf, fmt, ap);
+                (void)vsnprintf(buf, sizeof buf, fmt, ap);
                 va_end(ap);
                 safety_event_add(r, SAFETY_EVENT_LIMIT, rule, "%s", buf);
         }
@@ -167,13 +167,14 @@ void safety_clamp_hit(Safety *s, SafetyResult *r, SafetyClamp clamp, SafetyRule 
 
 static int refuse(SafetyVerdict *v, int error, SafetyRule rule, SafetyRefusal refusal, const char *fmt, ...)
         _printf_(5, 6);
-static int refuse(SafetyVerdict *v, int error, SafetyRule rule, SafetyRefusal refusal, const char *fmt, ...) {
+static int refuse(SafetyVerdict *v, int error, SafetyRule rule, SafetyRefusal refusal, const char *fmt,
+                  ...) {
         va_list ap;
 
         v->rule = rule;
         v->refusal = refusal;
         va_start(ap, fmt);
-        (void) vsnprintf(v->reason, sizeof v->reason, fmt, ap);
+        (void)vsnprintf(v->reason, sizeof v->reason, fmt, ap);
         va_end(ap);
         return error;
 }
@@ -226,6 +227,7 @@ int safety_limit_set(Safety *s, SafetyLimit id, double value) {
         if (value > safety_limit_cap(s, id))
                 return -EPERM;
         s->limit[id] = value;
+        s->lowered[id] = value < safety_limit_cap(s, id);
         return 0;
 }
 
@@ -238,10 +240,9 @@ int safety_update_config(Safety *s, const Config *c) {
         s->neck_config = neck;
         s->period = USEC_PER_SEC / MAX(c->control_rate_hz, 1u);
         /* SR-13: a lowered limit survives a reload, but never above the new cap */
-        for (int i = 0; i < _SAFETY_LIMIT_MAX; i++) {
-                double cap = safety_limit_cap(s, i);
-                s->limit[i] = s->limit[i] > 0 ? MIN(s->limit[i], cap) : cap;
-        }
+        for (int i = 0; i < _SAFETY_LIMIT_MAX; i++)
+                s->limit[i] =
+                        s->lowered[i] ? MIN(s->limit[i], safety_limit_cap(s, i)) : safety_limit_cap(s, i);
         safety_zones_update(s, s->scanned, s->shoulder_mm);
         return 0;
 }
@@ -256,11 +257,11 @@ void safety_latch(Safety *s, SafetyResult *r, SafetyStopReason reason, SafetyRul
         s->reason = reason;
         s->estops++;
         if (detail)
-                (void) snprintf(s->reason_text, sizeof s->reason_text, "%s:%s",
-                                safety_stop_reason_to_string(reason), detail);
+                (void)snprintf(s->reason_text, sizeof s->reason_text, "%s:%s",
+                               safety_stop_reason_to_string(reason), detail);
         else
-                (void) snprintf(s->reason_text, sizeof s->reason_text, "%s",
-                                safety_stop_reason_to_string(reason));
+                (void)snprintf(s->reason_text, sizeof s->reason_text, "%s",
+                               safety_stop_reason_to_string(reason));
         /* whatever was going on is over: reset never resumes it (SR-3) */
         s->hold = true;
         s->stopping = false;
@@ -294,9 +295,9 @@ int safety_init(Safety *s, const Config *c, bool unclean_restart, usec_t now) {
         int r;
 
         /* SR-4: everything safe before anything else */
-        *s = (Safety) { .config = c, .mode = SAFETY_MODE_PROGRAM, .last_step = now };
+        *s = (Safety){.config = c, .mode = SAFETY_MODE_PROGRAM, .last_step = now};
         chair_outputs_safe(&s->last_out);
-        scratch = (SafetyResult) {};
+        scratch = (SafetyResult){};
 
         r = safety_update_config(s, c);
         if (r < 0) {
@@ -312,21 +313,23 @@ int safety_init(Safety *s, const Config *c, bool unclean_restart, usec_t now) {
 int safety_estop(Safety *s, SafetyStopReason reason, const char *detail, usec_t now, SafetyResult *ret) {
         bool bad = reason <= SAFETY_STOP_NONE || reason >= _SAFETY_STOP_MAX;
 
-        *ret = (SafetyResult) {};
+        *ret = (SafetyResult){};
         chair_outputs_safe(&ret->out);
         ret->out.line[LINE_HEARTBEAT] = s->last_out.line[LINE_HEARTBEAT];
         /* SR-2: a request with a bad reason still stops the chair */
-        safety_latch(s, ret, bad ? SAFETY_STOP_INTERNAL : reason, SR_ESTOP_SOURCES, bad ? "bad-reason" : detail);
+        safety_latch(s, ret, bad ? SAFETY_STOP_INTERNAL : reason, SR_ESTOP_SOURCES,
+                     bad ? "bad-reason" : detail);
         s->last_out = ret->out;
         return bad ? -EINVAL : 0;
 }
 
-int safety_reset(Safety *s, const SafetyInput *si, usec_t now, SafetyVerdict *ret_verdict, SafetyResult *ret) {
+int safety_reset(Safety *s, const SafetyInput *si, usec_t now, SafetyVerdict *ret_verdict,
+                 SafetyResult *ret) {
         const SafetyBoard *b;
         char buf[SAFETY_TEXT_MAX];
 
-        *ret = (SafetyResult) { .out = s->last_out };
-        *ret_verdict = (SafetyVerdict) {};
+        *ret = (SafetyResult){.out = s->last_out};
+        *ret_verdict = (SafetyVerdict){};
         if (!s->latched)
                 return 0;
         /* SR-3: reset only with the button released, faults gone and every required board answering */
@@ -337,8 +340,8 @@ int safety_reset(Safety *s, const SafetyInput *si, usec_t now, SafetyVerdict *re
                 return refuse(ret_verdict, -EBUSY, SR_ESTOP_RESET, SAFETY_REFUSAL_ESTOP,
                               "e-stop button pressed or unreadable");
         if (safety_range_fault(s, si->in, buf, sizeof buf))
-                return refuse(ret_verdict, -EBUSY, SR_PLAUSIBILITY, SAFETY_REFUSAL_HARDWARE, "fault active: %s",
-                              buf);
+                return refuse(ret_verdict, -EBUSY, SR_PLAUSIBILITY, SAFETY_REFUSAL_HARDWARE,
+                              "fault active: %s", buf);
         b = required_board_lost(si);
         if (b)
                 return refuse(ret_verdict, -EBUSY, SR_COMM_LOSS, SAFETY_REFUSAL_HARDWARE,
@@ -350,6 +353,9 @@ int safety_reset(Safety *s, const SafetyInput *si, usec_t now, SafetyVerdict *re
         s->reason_text[0] = '\0';
         /* SR-3: to idle; a session the manager still holds stays stopped until it ends it */
         s->hold = si->session_active || si->jog_active;
+        /* SR-21: the rate of change is judged between consecutive readings of one unlatched stretch; the
+         * drop when the relay cut the motors is not a sensor fault. */
+        s->have_force = false;
         safety_event_add(ret, SAFETY_EVENT_RESET, SR_ESTOP_RESET, "emergency stop reset");
         return 0;
 }
@@ -360,7 +366,7 @@ int safety_check_start(const Safety *s, const SafetyInput *si, bool jog, SafetyV
         const ChairInputs *in = si->in;
         const SafetyBoard *b;
 
-        *ret_verdict = (SafetyVerdict) {};
+        *ret_verdict = (SafetyVerdict){};
         if (s->latched)
                 return refuse(ret_verdict, -ECANCELED, SR_ESTOP_RESET, SAFETY_REFUSAL_ESTOP,
                               "emergency stop latched (%s)", s->reason_text);
@@ -386,7 +392,7 @@ int safety_check_start(const Safety *s, const SafetyInput *si, bool jog, SafetyV
 int safety_enter_untrained(Safety *s, const SafetyInput *si, SafetyVerdict *ret_verdict) {
         const ChairInputs *in = si->in;
 
-        *ret_verdict = (SafetyVerdict) {};
+        *ret_verdict = (SafetyVerdict){};
         /* SR-15: every entry condition, in the order a user can fix them */
         if (!s->config->untrained.enabled)
                 return refuse(ret_verdict, -EPERM, SR_UNTRAINED_ENTRY, SAFETY_REFUSAL_NOT_PERMITTED,
@@ -398,7 +404,8 @@ int safety_enter_untrained(Safety *s, const SafetyInput *si, SafetyVerdict *ret_
                 return refuse(ret_verdict, -EPERM, SR_UNTRAINED_ENTRY, SAFETY_REFUSAL_INTERLOCK,
                               "interlock key not engaged");
         if (si->session_active || si->jog_active || s->hold)
-                return refuse(ret_verdict, -EBUSY, SR_UNTRAINED_ENTRY, SAFETY_REFUSAL_BUSY, "chair not idle");
+                return refuse(ret_verdict, -EBUSY, SR_UNTRAINED_ENTRY, SAFETY_REFUSAL_BUSY,
+                              "chair not idle");
         if (!safety_scan_usable(s, si->scanned, si->shoulder_mm))
                 return refuse(ret_verdict, -EPERM, SR_UNTRAINED_ENTRY, SAFETY_REFUSAL_NOT_PERMITTED,
                               "body scan needed");
@@ -407,7 +414,7 @@ int safety_enter_untrained(Safety *s, const SafetyInput *si, SafetyVerdict *ret_
 }
 
 void safety_leave_untrained(Safety *s, const SafetyInput *si, SafetyResult *ret) {
-        *ret = (SafetyResult) { .out = s->last_out };
+        *ret = (SafetyResult){.out = s->last_out};
         if (s->mode == SAFETY_MODE_UNTRAINED)
                 safety_mode_leave(s, si, ret, SR_UNTRAINED_LIMITS, "left untrained mode");
 }
@@ -423,7 +430,7 @@ unsigned safety_max_intensity(const Safety *s) {
 int safety_check_intensity(const Safety *s, unsigned intensity, SafetyVerdict *ret_verdict) {
         unsigned max = safety_max_intensity(s);
 
-        *ret_verdict = (SafetyVerdict) {};
+        *ret_verdict = (SafetyVerdict){};
         /* SR-16 (untrained cap), SR-22 (MaxIntensity) */
         if (intensity < 1 || intensity > max)
                 return refuse(ret_verdict, -ERANGE,
@@ -439,27 +446,28 @@ static const ZoneConfig *zone_by_name(const Config *c, const char *name) {
         return NULL;
 }
 
-int safety_check_step(const Safety *s, const char *zone, Technique technique, double force_n, double speed_mm_s,
-                      SafetyVerdict *ret_verdict) {
+int safety_check_step(const Safety *s, const char *zone, Technique technique, double force_n,
+                      double speed_mm_s, SafetyVerdict *ret_verdict) {
         const ZoneConfig *z = zone_by_name(s->config, zone);
         double limit;
 
-        *ret_verdict = (SafetyVerdict) {};
+        *ret_verdict = (SafetyVerdict){};
         /* SR-14: a program is checked whole at load time, against the same rules the clamps apply */
         if (!z)
-                return refuse(ret_verdict, -ENOENT, SR_PROGRAM_CHECK, SAFETY_REFUSAL_INVALID, "unknown zone %s",
-                              zone ?: "(null)");
+                return refuse(ret_verdict, -ENOENT, SR_PROGRAM_CHECK, SAFETY_REFUSAL_INVALID,
+                              "unknown zone %s", zone ?: "(null)");
         if (technique < 0 || technique >= _TECHNIQUE_MAX || !(force_n >= 0) || !(speed_mm_s >= 0))
                 return refuse(ret_verdict, -EINVAL, SR_PROGRAM_CHECK, SAFETY_REFUSAL_INVALID,
                               "invalid technique, force or speed");
         if (!safety_technique_allowed(s, z, technique, false))
                 return refuse(ret_verdict, -EPERM, SR_ZONE_CLAMP, SAFETY_REFUSAL_NOT_PERMITTED,
-                              "technique %s not allowed in zone %s", technique_to_string(technique), z->name);
+                              "technique %s not allowed in zone %s", technique_to_string(technique),
+                              z->name);
         limit = safety_zone_force_limit(s, z, false);
         if (force_n > limit)
                 return refuse(ret_verdict, -ERANGE, z->neck ? SR_NECK_ZONE : SR_ZONE_CLAMP,
-                              SAFETY_REFUSAL_INVALID, "force %.1f N over the %s limit %.1f N", force_n, z->name,
-                              limit);
+                              SAFETY_REFUSAL_INVALID, "force %.1f N over the %s limit %.1f N", force_n,
+                              z->name, limit);
         if (force_n > s->limit[SAFETY_LIMIT_MAX_FORCE])
                 return refuse(ret_verdict, -ERANGE, SR_CAPS, SAFETY_REFUSAL_INVALID,
                               "force %.1f N over the cap %.1f N", force_n, s->limit[SAFETY_LIMIT_MAX_FORCE]);
@@ -499,8 +507,9 @@ static void check_latch_inputs(Safety *s, const SafetyInput *si, SafetyResult *r
                 safety_latch(s, r, SAFETY_STOP_COMM_LOSS, SR_COMM_LOSS, b->name);
 }
 
-void safety_step(Safety *s, const SafetyInput *si, const ChairOutputs *wanted, usec_t now, SafetyResult *ret) {
-        *ret = (SafetyResult) {};
+void safety_step(Safety *s, const SafetyInput *si, const ChairOutputs *wanted, usec_t now,
+                 SafetyResult *ret) {
+        *ret = (SafetyResult){};
         memset(s->clamp_now, 0, sizeof s->clamp_now);
 
         if (!s->latched) {
@@ -519,8 +528,8 @@ void safety_step(Safety *s, const SafetyInput *si, const ChairOutputs *wanted, u
                 safety_supervise(s, si, now, ret);
         }
         /* SR-6: the heartbeat line freezes when unhealthy, whatever the manager wants */
-        ret->out.line[LINE_HEARTBEAT] =
-                safety_heartbeat_ok(s, now) ? wanted->line[LINE_HEARTBEAT] : s->last_out.line[LINE_HEARTBEAT];
+        ret->out.line[LINE_HEARTBEAT] = safety_heartbeat_ok(s, now) ? wanted->line[LINE_HEARTBEAT]
+                                                                    : s->last_out.line[LINE_HEARTBEAT];
 
         memcpy(s->clamp_active, s->clamp_now, sizeof s->clamp_active);
         s->last_out = ret->out;

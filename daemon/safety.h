@@ -114,7 +114,7 @@ typedef enum SafetyRefusal {
 
 /* Actions for the manager, a bit mask in SafetyResult.actions. */
 typedef enum SafetyAction {
-        SAFETY_ACTION_CUT_RELAY = 1 << 0,       /* e-stop now: relay off in this dispatch, then hw_all_stop() */
+        SAFETY_ACTION_CUT_RELAY = 1 << 0, /* e-stop now: relay off in this dispatch, then hw_all_stop() */
         SAFETY_ACTION_CONTROLLED_STOP = 1 << 1, /* the session is being stopped (see stop_target_mm) */
         SAFETY_ACTION_END_SESSION = 1 << 2,     /* end the session/program/jog: never resume it */
         SAFETY_ACTION_RAISE_FAULT = 1 << 3,     /* record a fault (State "fault", fault log) */
@@ -129,8 +129,8 @@ typedef struct SafetyEvent {
 } SafetyEvent;
 
 typedef struct SafetyResult {
-        ChairOutputs out; /* what may be sent */
-        unsigned actions; /* SafetyAction bits */
+        ChairOutputs out;      /* what may be sent */
+        unsigned actions;      /* SafetyAction bits */
         double stop_target_mm; /* roller target of a controlled stop or retract */
         SafetyEvent events[SAFETY_EVENTS_MAX];
         size_t n_events;
@@ -155,8 +155,8 @@ typedef struct SafetyInput {
         const ChairInputs *in;
         const SafetyBoard *boards;
         size_t n_boards;
-        bool scanned;       /* body scan done: shoulder_mm holds the result */
-        double shoulder_mm; /* track position of the shoulders */
+        bool scanned;        /* body scan done: shoulder_mm holds the result */
+        double shoulder_mm;  /* track position of the shoulders */
         bool session_active; /* a program or an untrained-mode session runs (or is paused) */
         bool jog_active;     /* a technician jog runs */
         usec_t session_start;
@@ -187,6 +187,7 @@ typedef struct Safety {
         const Config *config;
         const ZoneConfig *neck_config;
         double limit[_SAFETY_LIMIT_MAX]; /* effective: OEM cap or lower */
+        bool lowered[_SAFETY_LIMIT_MAX]; /* set by a technician below the cap */
         usec_t period;                   /* control period from [Chair] ControlRateHz */
 
         bool latched;
@@ -238,7 +239,8 @@ int safety_init(Safety *s, const Config *c, bool unclean_restart, usec_t now);
 int safety_update_config(Safety *s, const Config *c);
 
 /* One control cycle: wanted outputs → allowed outputs, actions and events. ret is overwritten. */
-void safety_step(Safety *s, const SafetyInput *si, const ChairOutputs *wanted, usec_t now, SafetyResult *ret);
+void safety_step(Safety *s, const SafetyInput *si, const ChairOutputs *wanted, usec_t now,
+                 SafetyResult *ret);
 
 /* E-stop request (SR-2): from the button edge (SAFETY_STOP_BUTTON, in the same dispatch as the
  * edge), D-Bus/CLI (REMOTE) or an internal fault (INTERNAL, detail names it). Always returns
@@ -248,7 +250,8 @@ int safety_estop(Safety *s, SafetyStopReason reason, const char *detail, usec_t 
 /* Reset (SR-3): refused (-EBUSY) while the button is pressed or unreadable, a sensor is still out of
  * range, or a required board is lost. Goes to idle: motion stays held until the manager ends the
  * session, so a program never resumes. 0 when not latched. */
-int safety_reset(Safety *s, const SafetyInput *si, usec_t now, SafetyVerdict *ret_verdict, SafetyResult *ret);
+int safety_reset(Safety *s, const SafetyInput *si, usec_t now, SafetyVerdict *ret_verdict,
+                 SafetyResult *ret);
 
 /* May a session (program, untrained-mode session) or a technician's jog start now? (SR-2, SR-3, SR-8;
  * SR-20 occupancy for sessions only) */

@@ -1,36 +1,42 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* D-Bus adaptors for org.chaird.Chair1 and org.chaird.Maintenance1: read, validate, authorize, call
- * manager_*(), reply. No chair logic here. */
+/* The daemon's bus connection: objects, name, the caller check both interfaces use, and the
+ * PropertiesChanged/SafetyEvent emission (fast-changing properties rate-limited). */
 #include <grp.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
-#include <systemd/sd-bus.h>
 
 #include "bus-error.h"
+#include "bus.h"
 #include "log.h"
-#include "manager.h"
-
-#define BUS_NAME "org.chaird.Chair1"
-#define BUS_PATH "/org/chaird/Chair1"
-#define IFACE_CHAIR "org.chaird.Chair1"
-#define IFACE_MAINT "org.chaird.Maintenance1"
 
 /* Fast-changing properties are published at most this often (DESIGN §3: ≤ 20 Hz). */
 #define FAST_PROPERTY_INTERVAL_USEC (100 * USEC_PER_MSEC)
 
-typedef enum CallerRole {
-        CALLER_UI,   /* group chair-ui */
-        CALLER_TECH, /* group chair-tech */
-} CallerRole;
+static bool creds_in_group(sd_bus_creds *creds, const char *name) {
+        const gid_t *gids = NULL;
+        struct group *gr;
+        gid_t gid;
+        int n;
+
+        gr = getgrnam(name);
+        if (!gr)
+                return false;
+        if (sd_bus_creds_get_egid(creds, &gid) >= 0 && gid == gr->gr_gid)
+                return true;
+        n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+        for (int i = 0; i < n; i++)
+                if (gids[i] == gr->gr_gid)
+                        return true;
+        return false;
+}
 
 /* Defence in depth: the bus policy already filters, but a mis-installed policy must not open the
  * chair to everyone. root may do everything; chair-tech both interfaces; chair-ui Chair1 only. */
-static int bus_check_caller(sd_bus_message *msg, CallerRole need, sd_bus_error *e) {
+int bus_check_caller(sd_bus_message *msg, CallerRole need, sd_bus_error *e) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        const gid_t *gids = NULL;
         uid_t uid;
-        gid_t gid;
-        int n, r;
+        int r;
 
         r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
                                                    SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
@@ -40,156 +46,73 @@ static int bus_check_caller(sd_bus_message *msg, CallerRole need, sd_bus_error *
         r = sd_bus_creds_get_euid(creds, &uid);
         if (r < 0)
                 return bus_error_from_errno(e, -EACCES, "Cannot determine the caller's user");
-        if (uid == 0)
+        if (uid == 0 || creds_in_group(creds, "chair-tech"))
                 return 0;
+        if (need == CALLER_UI && creds_in_group(creds, "chair-ui"))
+                return 0;
+        return bus_error_from_errno(e, -EACCES,
+                                    need == CALLER_UI ? "Only chair-ui and chair-tech may control the chair"
+                                                      : "Only chair-tech may use maintenance functions");
+}
 
-        const char *const groups[] = { need == CALLER_UI ? "chair-ui" : "chair-tech", "chair-tech" };
-        n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-        for (size_t g = 0; g < ELEMENTSOF(groups); g++) {
-                struct group *gr = getgrnam(groups[g]);
-                if (!gr)
-                        continue;
-                if (sd_bus_creds_get_egid(creds, &gid) >= 0 && gid == gr->gr_gid)
-                        return 0;
-                for (int i = 0; i < n; i++)
-                        if (gids[i] == gr->gr_gid)
-                                return 0;
+int bus_read_string(sd_bus_message *msg, const char **ret, sd_bus_error *e) {
+        int r = sd_bus_message_read(msg, "s", ret);
+        if (r < 0)
+                return r;
+        if (strlen(*ret) > BUS_STRING_MAX)
+                return bus_error_from_errno(e, -EINVAL, "String argument too long");
+        return 0;
+}
+
+void bus_faults_format(Manager *m, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < m->config->n_boards && n < size; i++) {
+                const BoardState *b = hw_board_state(m->hw, i);
+                if (b && b->health == BOARD_LOST)
+                        n += (size_t) snprintf(buf + n, size - n, "%sboard-lost:%s", n ? "\n" : "",
+                                               m->config->boards[i].name);
         }
-        return bus_error_from_errno(e, -EACCES, "Caller is not permitted to do this");
+        if (n < size && safety_faulted(&m->safety))
+                n += (size_t) snprintf(buf + n, size - n, "%s%s", n ? "\n" : "", safety_estop_text(&m->safety));
 }
 
-static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *e) {
-        Manager *m = userdata;
-        return sd_bus_message_append(reply, "s", chair_state_to_string(m->state));
+void bus_snapshot_take(Manager *m, BusSnapshot *s) {
+        const SafetyZone *neck = safety_neck_zone(&m->safety);
+
+        *s = (BusSnapshot){
+                .state = m->state,
+                .mode = safety_mode(&m->safety),
+                .intensity = m->intensity,
+                .scanned = m->scanned,
+                .shoulder = m->scanned ? m->shoulder_mm : 0,
+                .neck_from = neck->from_mm,
+                .neck_to = neck->to_mm,
+                .estop = safety_latched(&m->safety),
+                .estop_pressed = m->in.line[LINE_ESTOP],
+                .interlock = m->in.line[LINE_INTERLOCK],
+                .occupied = m->in.line[LINE_SEAT],
+        };
+        snprintf(s->active_program, sizeof s->active_program, "%s", m->program ? m->program->id : "");
+        snprintf(s->estop_reason, sizeof s->estop_reason, "%s", s->estop ? safety_estop_text(&m->safety) : "");
+        snprintf(s->scan_error, sizeof s->scan_error, "%s", m->scan_error);
+        bus_faults_format(m, s->faults, sizeof s->faults);
+        /* rounded to what a display shows, so noise in the last digit does not flood the bus */
+        s->roller_position = round(m->in.value[SIGNAL_ROLLER_POSITION] * 10) / 10;
+        s->roller_force = round(m->in.value[SIGNAL_ROLLER_FORCE] * 10) / 10;
+        snprintf(s->roller_zone, sizeof s->roller_zone, "%s",
+                 safety_zone_at(&m->safety, m->in.value[SIGNAL_ROLLER_POSITION]) ?: "");
+        s->remaining = manager_remaining_seconds(m, mono_usec());
 }
-
-static int property_get_estop(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *e) {
-        Manager *m = userdata;
-        return sd_bus_message_append(reply, "b", safety_latched(&m->safety));
-}
-
-static int property_get_estop_reason(sd_bus *bus, const char *path, const char *interface,
-                                     const char *property, sd_bus_message *reply, void *userdata,
-                                     sd_bus_error *e) {
-        Manager *m = userdata;
-        const char *s = "";
-        if (safety_latched(&m->safety))
-                s = safety_estop_text(&m->safety);
-        return sd_bus_message_append(reply, "s", s);
-}
-
-static int property_get_signal(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *e) {
-        Manager *m = userdata;
-        SignalId id = streq(property, "RollerPosition") ? SIGNAL_ROLLER_POSITION : SIGNAL_ROLLER_FORCE;
-        return sd_bus_message_append(reply, "d", m->in.value[id]);
-}
-
-static int property_get_roller_zone(sd_bus *bus, const char *path, const char *interface,
-                                    const char *property, sd_bus_message *reply, void *userdata,
-                                    sd_bus_error *e) {
-        Manager *m = userdata;
-        return sd_bus_message_append(reply, "s",
-                                     safety_zone_at(&m->safety, m->in.value[SIGNAL_ROLLER_POSITION]) ?: "");
-}
-
-static int property_get_neck_zone(sd_bus *bus, const char *path, const char *interface,
-                                  const char *property, sd_bus_message *reply, void *userdata,
-                                  sd_bus_error *e) {
-        Manager *m = userdata;
-        const SafetyZone *z = safety_neck_zone(&m->safety);
-        return sd_bus_message_append(reply, "(dd)", z->from_mm, z->to_mm);
-}
-
-static int property_get_line(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *e) {
-        Manager *m = userdata;
-        LineId id = streq(property, "InterlockEngaged") ? LINE_INTERLOCK
-                    : streq(property, "EStopPressed")   ? LINE_ESTOP
-                                                        : LINE_SEAT;
-        return sd_bus_message_append(reply, "b", m->in.line[id]);
-}
-
-static int method_emergency_stop(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        Manager *m = userdata;
-        int r;
-
-        /* Open to every caller the policy lets through: stopping is never refused. */
-        log_info("Emergency stop requested over D-Bus by %s.", sd_bus_message_get_sender(msg) ?: "?");
-        r = manager_emergency_stop(m, SAFETY_STOP_REMOTE, NULL);
-        if (r < 0)
-                return bus_error_from_errno(e, r, "Emergency stop failed");
-        return sd_bus_reply_method_return(msg, NULL);
-}
-
-static int method_reset_emergency_stop(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        _cleanup_free_ char *why = NULL;
-        Manager *m = userdata;
-        int r;
-
-        r = bus_check_caller(msg, CALLER_UI, e);
-        if (r < 0)
-                return r;
-        r = manager_reset_emergency_stop(m, &why);
-        if (r < 0)
-                return bus_error_from_errno(e, r, why);
-        return sd_bus_reply_method_return(msg, NULL);
-}
-
-static int method_jog(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        Manager *m = userdata;
-        const char *actuator;
-        JogActuator a;
-        double target;
-        int r;
-
-        r = sd_bus_message_read(msg, "sd", &actuator, &target);
-        if (r < 0)
-                return r;
-        a = jog_actuator_from_string(actuator);
-        if (a < 0)
-                return bus_error_from_errno(e, -EINVAL, "Unknown actuator (roller, recline)");
-        if (!isfinite(target))
-                return bus_error_from_errno(e, -EINVAL, "Target must be a finite number");
-        r = bus_check_caller(msg, CALLER_TECH, e);
-        if (r < 0)
-                return r;
-        r = manager_jog(m, a, target);
-        if (r == -ERANGE)
-                return bus_error_from_errno(e, r, "Target outside the actuator's travel");
-        if (r < 0)
-                return bus_error_from_errno(e, r, "Jog refused");
-        return sd_bus_reply_method_return(msg, NULL);
-}
-
-static const sd_bus_vtable chair_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("EStop", "b", property_get_estop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("EStopReason", "s", property_get_estop_reason, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("RollerPosition", "d", property_get_signal, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("RollerForce", "d", property_get_signal, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("RollerZone", "s", property_get_roller_zone, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("NeckZone", "(dd)", property_get_neck_zone, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("EStopPressed", "b", property_get_line, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("InterlockEngaged", "b", property_get_line, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Occupied", "b", property_get_line, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD("EmergencyStop", "", "", method_emergency_stop, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("ResetEmergencyStop", "", "", method_reset_emergency_stop, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_SIGNAL("SafetyEvent", "ss", 0),
-        SD_BUS_VTABLE_END,
-};
-
-static const sd_bus_vtable maintenance_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD("Jog", "sd", "", method_jog, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_VTABLE_END,
-};
 
 int bus_setup(Manager *m) {
         int r;
+
+        m->published = calloc(1, sizeof(BusSnapshot));
+        if (!m->published)
+                return log_oom();
+        m->published->state = _CHAIR_STATE_INVALID; /* first cycle publishes everything */
 
         /* sd_bus_open_system() honours DBUS_SYSTEM_BUS_ADDRESS: tests and the demo use a private bus. */
         r = sd_bus_open_system(&m->bus);
@@ -212,25 +135,65 @@ int bus_setup(Manager *m) {
         return 0;
 }
 
-void bus_emit_changes(Manager *m, usec_t now) {
-        bool estop = safety_latched(&m->safety);
+#define CHANGED(field, name)                                    \
+        do {                                                    \
+                if (memcmp(&now_s.field, &old->field, sizeof now_s.field) != 0) \
+                        names[n++] = name;                      \
+        } while (0)
 
-        if (!m->bus)
+void bus_emit_changes(Manager *m, usec_t now) {
+        BusSnapshot now_s, *old = m->published;
+        const char *names[24];
+        size_t n = 0;
+
+        if (!m->bus || !old)
                 return;
-        if (m->state != m->published_state || estop != m->published_estop) {
-                (void) sd_bus_emit_properties_changed(m->bus, BUS_PATH, IFACE_CHAIR, "State", "EStop",
-                                                      "EStopReason", NULL);
-                m->published_state = m->state;
-                m->published_estop = estop;
-        }
+        bus_snapshot_take(m, &now_s);
+        CHANGED(state, "State");
+        CHANGED(mode, "Mode");
+        CHANGED(active_program, "ActiveProgram");
+        CHANGED(intensity, "Intensity");
+        CHANGED(scanned, "BodyScanned");
+        CHANGED(shoulder, "ShoulderPosition");
+        if (now_s.neck_from != old->neck_from || now_s.neck_to != old->neck_to)
+                names[n++] = "NeckZone";
+        CHANGED(estop, "EStop");
+        CHANGED(estop_reason, "EStopReason");
+        CHANGED(estop_pressed, "EStopPressed");
+        CHANGED(interlock, "InterlockEngaged");
+        CHANGED(occupied, "Occupied");
+        CHANGED(faults, "Faults");
+        CHANGED(scan_error, "LastScanError");
+        /* Fast ones at most every FAST_PROPERTY_INTERVAL_USEC; until then keep what was published so the
+         * next comparison still sees the change. */
         if (now - m->last_published >= FAST_PROPERTY_INTERVAL_USEC) {
-                (void) sd_bus_emit_properties_changed(m->bus, BUS_PATH, IFACE_CHAIR, "RollerPosition",
-                                                      "RollerForce", "RollerZone", NULL);
-                m->last_published = now;
+                size_t before = n;
+                CHANGED(roller_position, "RollerPosition");
+                CHANGED(roller_force, "RollerForce");
+                CHANGED(roller_zone, "RollerZone");
+                CHANGED(remaining, "RemainingSeconds");
+                if (n > before)
+                        m->last_published = now;
+        } else {
+                now_s.roller_position = old->roller_position;
+                now_s.roller_force = old->roller_force;
+                memcpy(now_s.roller_zone, old->roller_zone, sizeof now_s.roller_zone);
+                now_s.remaining = old->remaining;
         }
+        if (n == 0)
+                return;
+        names[n] = NULL;
+        *old = now_s;
+        (void) sd_bus_emit_properties_changed_strv(m->bus, BUS_PATH, IFACE_CHAIR, (char **) names);
 }
 
 void bus_emit_safety_event(Manager *m, const char *kind, const char *detail) {
         if (m->bus)
                 (void) sd_bus_emit_signal(m->bus, BUS_PATH, IFACE_CHAIR, "SafetyEvent", "ss", kind, detail);
+}
+
+void bus_emit_scan_finished(Manager *m, bool success, const char *error) {
+        if (m->bus)
+                (void) sd_bus_emit_signal(m->bus, BUS_PATH, IFACE_CHAIR, "BodyScanFinished", "bds", success,
+                                          success ? m->shoulder_mm : 0.0, error ?: "");
 }

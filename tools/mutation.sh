@@ -11,14 +11,16 @@ cd "$(dirname "$0")/.."
 CC=${CC:-cc}
 JOBS=${MUTATION_JOBS:-$(nproc 2>/dev/null || echo 2)}
 TEST_TIMEOUT=${MUTATION_TIMEOUT:-10}
-SOURCES=(daemon/safety.c daemon/safety-motion.c)
-TESTS=(tests/unit/test-safety.c tests/unit/test-safety-motion.c)
+SOURCES=(daemon/safety*.c)
+TESTS=(tests/unit/test-safety*.c)
 DOC=docs/safety.md
 # the Makefile's flags (-Werror included: a mutant the compiler rejects is counted as such)
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
         -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wundef -Wvla
-        -Icommon -Iconfig -Idaemon -D_GNU_SOURCE -O1)
-LIBS=(-lcmocka -lm)
+        -Icommon -Iconfig -Idaemon -D_GNU_SOURCE -O1
+        -fsanitize=address,undefined -fno-sanitize-recover=all)
+# ASan/UBSan: a mutant that reads past an array or shifts too far is caught, not luckily harmless
+LIBS=(-fsanitize=address,undefined -lcmocka -lm)
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/chaird-mutation.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT

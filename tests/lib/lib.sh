@@ -84,11 +84,14 @@ wait_for_path() {
         timeout "$t" bash -c "until [ -e '$p' ]; do inotifywait -qq -t 1 -e create '$(dirname "$p")' 2>/dev/null || sleep 0.02; done"
 }
 
+# start_bus [POLICY-FILE]: the shipped policy unless another is given
 start_bus() {
-        sed -e "s|@SOCKET@|$T/bus.sock|" -e "s|@POLICY@|$TOP/dbus/org.chaird.Chair1.conf|" \
-                "$TOP/tests/lib/system-bus.conf.in" >"$T/bus.conf"
+        local policy=${1:-$TOP/dbus/org.chaird.Chair1.conf}
+        BUS_N=$((${BUS_N:-0} + 1))
+        sed -e "s|@SOCKET@|$T/bus$BUS_N.sock|" -e "s|@POLICY@|$policy|" \
+                "$TOP/tests/lib/system-bus.conf.in" >"$T/bus$BUS_N.conf"
         local out
-        out=$(dbus-daemon --config-file="$T/bus.conf" --fork --print-address=1 --print-pid=1 2>"$T/dbus.log") ||
+        out=$(dbus-daemon --config-file="$T/bus$BUS_N.conf" --fork --print-address=1 --print-pid=1 2>>"$T/dbus.log") ||
                 die "dbus-daemon did not start"
         export DBUS_SYSTEM_BUS_ADDRESS=$(echo "$out" | sed -n 1p)
         PIDS+=("$(echo "$out" | sed -n 2p)")
@@ -120,6 +123,8 @@ make_root() {
         ROOT=$T/root
         mkdir -p "$ROOT/etc/chaird" "$ROOT/run/chaird/chaird.conf.d" "$ROOT/var/lib/chaird"
         cp "$TOP/config/examples/chaird.conf" "$ROOT/etc/chaird/chaird.conf"
+        mkdir -p "$ROOT/usr/share/chaird/programs"
+        cp "$TOP"/config/programs/*.program "$ROOT/usr/share/chaird/programs/" 2>/dev/null || true
         {
                 echo "# written by the test harness"
                 echo "[Modbus]"

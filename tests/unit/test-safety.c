@@ -27,17 +27,17 @@ static void test_sr1_relay_only_when_not_latched(void **state) {
         static const struct {
                 bool wanted, latched, expected;
         } cases[] = {
-                { true, false, true },
-                { false, false, false },
-                { true, true, false },
-                { false, true, false },
+                {true, false, true},
+                {false, false, false},
+                {true, true, false},
+                {false, true, false},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 setup(NULL);
                 want.line[LINE_POWER_RELAY] = cases[i].wanted;
                 if (cases[i].latched)
-                        (void) safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
+                        (void)safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
                 step(T0 + MS(10));
                 CHECK(i, res.out.line[LINE_POWER_RELAY] == cases[i].expected);
                 CHECK(i, res.out.value[SIGNAL_ROLLER_ENABLE] == (cases[i].latched ? 0 : 1));
@@ -45,8 +45,9 @@ static void test_sr1_relay_only_when_not_latched(void **state) {
 }
 
 static void test_sr1_non_finite_output_safe(void **state) {
-        static const SignalId ids[] = { SIGNAL_ROLLER_TARGET, SIGNAL_ROLLER_FORCE_SETPOINT, SIGNAL_HEAT_SETPOINT,
-                                        SIGNAL_RECLINE_TARGET, SIGNAL_AIRBAG_LEGS_COMMAND };
+        static const SignalId ids[] = {SIGNAL_ROLLER_TARGET, SIGNAL_ROLLER_FORCE_SETPOINT,
+                                       SIGNAL_HEAT_SETPOINT, SIGNAL_RECLINE_TARGET,
+                                       SIGNAL_AIRBAG_LEGS_COMMAND};
 
         for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
                 setup(NULL);
@@ -66,12 +67,12 @@ static void test_sr2_button_line(void **state) {
                 bool configured, valid, active, latched;
                 const char *text;
         } cases[] = {
-                { GPIO_BACKEND_SIM, true, true, false, false, "" },
-                { GPIO_BACKEND_SIM, true, true, true, true, "button" },
-                { GPIO_BACKEND_SIM, true, false, false, true, "button:unreadable" },
-                { GPIO_BACKEND_GPIOD, true, false, true, true, "button:unreadable" },
-                { GPIO_BACKEND_SIM, false, false, true, false, "" },
-                { GPIO_BACKEND_NONE, true, true, true, false, "" },
+                {GPIO_BACKEND_SIM, true, true, false, false, ""},
+                {GPIO_BACKEND_SIM, true, true, true, true, "button"},
+                {GPIO_BACKEND_SIM, true, false, false, true, "button:unreadable"},
+                {GPIO_BACKEND_GPIOD, true, false, true, true, "button:unreadable"},
+                {GPIO_BACKEND_SIM, false, false, true, false, ""},
+                {GPIO_BACKEND_NONE, true, true, true, false, ""},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -96,12 +97,12 @@ static void test_sr2_estop_request(void **state) {
                 SafetyStopReason expected;
                 int ret;
         } cases[] = {
-                { SAFETY_STOP_BUTTON, NULL, "button", SAFETY_STOP_BUTTON, 0 },
-                { SAFETY_STOP_REMOTE, NULL, "remote", SAFETY_STOP_REMOTE, 0 },
-                { SAFETY_STOP_INTERNAL, "watchdog", "internal:watchdog", SAFETY_STOP_INTERNAL, 0 },
-                { SAFETY_STOP_SENSOR_FAULT, NULL, "sensor-fault", SAFETY_STOP_SENSOR_FAULT, 0 },
-                { SAFETY_STOP_NONE, "x", "internal:bad-reason", SAFETY_STOP_INTERNAL, -EINVAL },
-                { _SAFETY_STOP_MAX, NULL, "internal:bad-reason", SAFETY_STOP_INTERNAL, -EINVAL },
+                {SAFETY_STOP_BUTTON, NULL, "button", SAFETY_STOP_BUTTON, 0},
+                {SAFETY_STOP_REMOTE, NULL, "remote", SAFETY_STOP_REMOTE, 0},
+                {SAFETY_STOP_INTERNAL, "watchdog", "internal:watchdog", SAFETY_STOP_INTERNAL, 0},
+                {SAFETY_STOP_SENSOR_FAULT, NULL, "sensor-fault", SAFETY_STOP_SENSOR_FAULT, 0},
+                {SAFETY_STOP_NONE, "x", "internal:bad-reason", SAFETY_STOP_INTERNAL, -EINVAL},
+                {_SAFETY_STOP_MAX, NULL, "internal:bad-reason", SAFETY_STOP_INTERNAL, -EINVAL},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -111,7 +112,8 @@ static void test_sr2_estop_request(void **state) {
                 CHECK(i, safety_cycle_done(&s, T0 + MS(10), T0 + MS(1)));
                 step(T0 + MS(10));
                 CHECK(i, res.out.line[LINE_HEARTBEAT] == true);
-                CHECK(i, safety_estop(&s, cases[i].reason, cases[i].detail, T0 + MS(11), &res) == cases[i].ret);
+                CHECK(i,
+                      safety_estop(&s, cases[i].reason, cases[i].detail, T0 + MS(11), &res) == cases[i].ret);
                 CHECK(i, res.actions & SAFETY_ACTION_CUT_RELAY);
                 CHECK(i, safety_latched(&s));
                 CHECK(i, safety_estop_reason(&s) == cases[i].expected);
@@ -153,18 +155,18 @@ static void test_sr3_reset_conditions(void **state) {
                 SafetyRule rule;
                 SafetyRefusal refusal;
         } cases[] = {
-                { false, false, false, false, false, 0, SR_NONE, SAFETY_REFUSAL_NONE },
-                { true, false, false, false, false, -EBUSY, SR_ESTOP_RESET, SAFETY_REFUSAL_ESTOP },
-                { false, true, false, false, false, -EBUSY, SR_ESTOP_RESET, SAFETY_REFUSAL_ESTOP },
-                { false, false, true, false, false, -EBUSY, SR_COMM_LOSS, SAFETY_REFUSAL_HARDWARE },
-                { false, false, false, true, false, 0, SR_NONE, SAFETY_REFUSAL_NONE },
-                { false, false, false, false, true, -EBUSY, SR_PLAUSIBILITY, SAFETY_REFUSAL_HARDWARE },
+                {false, false, false, false, false, 0, SR_NONE, SAFETY_REFUSAL_NONE},
+                {true, false, false, false, false, -EBUSY, SR_ESTOP_RESET, SAFETY_REFUSAL_ESTOP},
+                {false, true, false, false, false, -EBUSY, SR_ESTOP_RESET, SAFETY_REFUSAL_ESTOP},
+                {false, false, true, false, false, -EBUSY, SR_COMM_LOSS, SAFETY_REFUSAL_HARDWARE},
+                {false, false, false, true, false, 0, SR_NONE, SAFETY_REFUSAL_NONE},
+                {false, false, false, false, true, -EBUSY, SR_PLAUSIBILITY, SAFETY_REFUSAL_HARDWARE},
         };
         SafetyVerdict v;
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 setup(NULL);
-                (void) safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
+                (void)safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
                 in.line[LINE_ESTOP] = cases[i].pressed;
                 in.line_valid[LINE_ESTOP] = !cases[i].unreadable;
                 boards[1].lost = cases[i].board_lost;
@@ -175,7 +177,7 @@ static void test_sr3_reset_conditions(void **state) {
                 CHECK(i, safety_latched(&s) == (cases[i].ret < 0));
                 CHECK(i, events(SAFETY_EVENT_RESET, SR_ESTOP_RESET) == (cases[i].ret < 0 ? 0u : 1u));
                 CHECK(i, cases[i].ret < 0 || (safety_estop_reason(&s) == SAFETY_STOP_NONE &&
-                                             streq(safety_estop_text(&s), "")));
+                                              streq(safety_estop_text(&s), "")));
         }
         /* the refusal names the board */
         setup(NULL);
@@ -198,7 +200,7 @@ static void test_sr3_no_automatic_resume(void **state) {
         SafetyVerdict v;
 
         step(T0);
-        (void) safety_estop(&s, SAFETY_STOP_BUTTON, NULL, T0 + MS(1), &res);
+        (void)safety_estop(&s, SAFETY_STOP_BUTTON, NULL, T0 + MS(1), &res);
         /* released and reset while the manager still holds the session: motion stays off */
         assert_int_equal(safety_reset(&s, &si, T0 + MS(20), &v, &res), 0);
         assert_false(safety_latched(&s));
@@ -227,13 +229,13 @@ static void test_sr3_no_automatic_resume(void **state) {
 static void test_sr3_reset_without_session_goes_idle(void **state) {
         SafetyVerdict v;
 
-        (void) safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
+        (void)safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
         si.session_active = false;
         assert_int_equal(safety_reset(&s, &si, T0 + MS(10), &v, &res), 0);
         assert_int_equal(safety_check_start(&s, &si, false, &v), 0);
         si.jog_active = true;
         assert_int_equal(safety_reset(&s, &si, T0 + MS(10), &v, &res), 0);
-        (void) safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
+        (void)safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
         assert_int_equal(safety_reset(&s, &si, T0 + MS(10), &v, &res), 0);
         assert_int_equal(safety_check_start(&s, &si, true, &v), -EBUSY);
 }
@@ -241,7 +243,7 @@ static void test_sr3_reset_without_session_goes_idle(void **state) {
 static void test_sr3_start_refused_while_latched(void **state) {
         SafetyVerdict v;
 
-        (void) safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
+        (void)safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
         assert_int_equal(safety_check_start(&s, &si, true, &v), -ECANCELED);
         assert_int_equal(v.refusal, SAFETY_REFUSAL_ESTOP);
         assert_int_equal(v.rule, SR_ESTOP_RESET);
@@ -254,10 +256,10 @@ static void test_sr3_latch_leaves_untrained(void **state) {
         si.session_active = false;
         in.line[LINE_INTERLOCK] = true;
         assert_int_equal(safety_enter_untrained(&s, &si, &v), 0);
-        (void) safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
+        (void)safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
         assert_true(res.actions & SAFETY_ACTION_LEAVE_UNTRAINED);
         assert_int_equal(safety_mode(&s), SAFETY_MODE_PROGRAM);
-        (void) safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
+        (void)safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
         assert_false(res.actions & SAFETY_ACTION_LEAVE_UNTRAINED);
 }
 
@@ -268,8 +270,8 @@ static void test_sr4_unclean_restart_latched(void **state) {
                 bool unclean;
                 const char *text;
         } cases[] = {
-                { false, "" },
-                { true, "unclean-restart" },
+                {false, ""},
+                {true, "unclean-restart"},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -290,7 +292,7 @@ static void test_sr4_unclean_restart_latched(void **state) {
 static void test_sr4_bad_config_stays_latched(void **state) {
         SafetyVerdict v;
 
-        zones[0].neck = false;
+        zones[Z_NECK].neck = false;
         assert_int_equal(safety_init(&s, &cfg, false, T0), -EINVAL);
         assert_true(safety_latched(&s));
         assert_string_equal(safety_estop_text(&s), "internal:config");
@@ -299,12 +301,23 @@ static void test_sr4_bad_config_stays_latched(void **state) {
         assert_true(outputs_all_safe(&res.out));
         assert_int_equal(safety_reset(&s, &si, T0, &v, &res), -EINVAL);
         assert_int_equal(v.rule, SR_STARTUP);
-        /* too many zones */
-        zones[0].neck = true;
+        assert_true(safety_limit_cap(&s, SAFETY_LIMIT_NECK_FORCE) == 0);
+        /* too many zones; the last one is the neck */
+        static ZoneConfig many[SAFETY_ZONES_MAX + 1];
+        many[SAFETY_ZONES_MAX] = zones[Z_NECK];
+        many[SAFETY_ZONES_MAX].neck = true;
+        cfg.zones = many;
         cfg.n_zones = SAFETY_ZONES_MAX + 1;
         assert_int_equal(safety_init(&s, &cfg, false, T0), -EINVAL);
+        many[SAFETY_ZONES_MAX - 1] = many[SAFETY_ZONES_MAX];
         cfg.n_zones = SAFETY_ZONES_MAX;
         assert_int_equal(safety_init(&s, &cfg, false, T0), 0);
+        assert_true(s.neck_config == &many[SAFETY_ZONES_MAX - 1]);
+        /* the neck as the first zone */
+        many[0] = many[SAFETY_ZONES_MAX];
+        cfg.n_zones = 1;
+        assert_int_equal(safety_init(&s, &cfg, false, T0), 0);
+        assert_true(s.neck_config == &many[0]);
 }
 
 static void test_sr4_update_config(void **state) {
@@ -313,30 +326,36 @@ static void test_sr4_update_config(void **state) {
 
         assert_int_equal(safety_limit_set(&s, SAFETY_LIMIT_MAX_FORCE, 100), 0);
         assert_int_equal(safety_limit_set(&s, SAFETY_LIMIT_SESSION, 600), 0);
+        assert_int_equal(safety_limit_set(&s, SAFETY_LIMIT_HEAT_TEMP, 0.5), 0);
         memcpy(z2, zones, sizeof z2);
         c2 = cfg;
         c2.zones = z2;
         c2.limits.max_force_n = 90;
         c2.limits.max_session_s = 900;
+        c2.limits.max_speed_mm_s = 200;
         c2.control_rate_hz = 50;
-        z2[0].to_mm = 0;
+        z2[Z_NECK].to_mm = 0;
         assert_int_equal(safety_update_config(&s, &c2), 0);
         assert_true(s.config == &c2);
         assert_true(NEAR(safety_limit_get(&s, SAFETY_LIMIT_MAX_FORCE), 90));
         assert_true(NEAR(safety_limit_get(&s, SAFETY_LIMIT_SESSION), 600));
         assert_true(NEAR(safety_limit_get(&s, SAFETY_LIMIT_NECK_FORCE), 35));
+        assert_true(NEAR(safety_limit_get(&s, SAFETY_LIMIT_HEAT_TEMP), 0.5));
+        /* not lowered: follows the new cap up */
+        assert_true(NEAR(safety_limit_get(&s, SAFETY_LIMIT_MAX_SPEED), 200));
         assert_int_equal(s.period, MS(20));
         /* the neck follows the new zones at once (conservative: no scan yet) */
         assert_true(NEAR(safety_neck_zone(&s)->to_mm, 260));
         /* a config without a neck is refused, nothing changes */
-        z2[0].neck = false;
+        z2[Z_NECK].neck = false;
         assert_int_equal(safety_update_config(&s, &c2), -EINVAL);
-        z2[0].neck = true;
+        assert_true(s.config == &c2 && s.neck_config == &z2[Z_NECK]);
+        z2[Z_NECK].neck = true;
         c2.control_rate_hz = 0;
         assert_int_equal(safety_update_config(&s, &c2), 0);
         assert_int_equal(s.period, SEC(1));
         /* after a failed init the caps apply */
-        zones[0].neck = false;
+        zones[Z_NECK].neck = false;
         assert_int_equal(safety_init(&s, &cfg, false, T0), -EINVAL);
         assert_int_equal(safety_update_config(&s, &c2), 0);
         assert_true(NEAR(safety_limit_get(&s, SAFETY_LIMIT_MAX_FORCE), 90));
@@ -350,9 +369,9 @@ static void test_sr5_watchdog_on_time_only(void **state) {
                 usec_t finished;
                 bool kick;
         } cases[] = {
-                { T0 + MS(10) - 1, true },
-                { T0 + MS(10), true },
-                { T0 + MS(10) + 1, false },
+                {T0 + MS(10) - 1, true},
+                {T0 + MS(10), true},
+                {T0 + MS(10) + 1, false},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -369,19 +388,16 @@ static void test_sr6_heartbeat_only_while_healthy(void **state) {
                 usec_t age;
                 bool ok;
         } cases[] = {
-                { true, true, false, 0, true },
-                { true, true, false, MS(30), true },
-                { true, true, false, MS(30) + 1, false },
-                { false, true, false, 0, false },
-                { true, false, false, 0, false },
-                { true, true, true, 0, false },
+                {true, true, false, 0, true},           {true, true, false, MS(30), true},
+                {true, true, false, MS(30) + 1, false}, {false, true, false, 0, false},
+                {true, false, false, 0, false},         {true, true, true, 0, false},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 setup(NULL);
                 if (cases[i].stepped)
                         step(T0);
-                (void) safety_cycle_done(&s, T0 + MS(10), cases[i].on_time ? T0 : T0 + MS(11));
+                (void)safety_cycle_done(&s, T0 + MS(10), cases[i].on_time ? T0 : T0 + MS(11));
                 s.fault = cases[i].fault;
                 CHECK(i, safety_heartbeat_ok(&s, T0 + cases[i].age) == cases[i].ok);
         }
@@ -390,15 +406,15 @@ static void test_sr6_heartbeat_only_while_healthy(void **state) {
 static void test_sr6_heartbeat_line_frozen(void **state) {
         step(T0);
         assert_false(res.out.line[LINE_HEARTBEAT]);
-        (void) safety_cycle_done(&s, T0 + MS(10), T0 + MS(1));
+        (void)safety_cycle_done(&s, T0 + MS(10), T0 + MS(1));
         step(T0 + MS(10));
         assert_true(res.out.line[LINE_HEARTBEAT]);
         /* a late cycle freezes the line at its last level, whatever the manager wants */
-        (void) safety_cycle_done(&s, T0 + MS(20), T0 + MS(21));
+        (void)safety_cycle_done(&s, T0 + MS(20), T0 + MS(21));
         want.line[LINE_HEARTBEAT] = false;
         step(T0 + MS(20));
         assert_true(res.out.line[LINE_HEARTBEAT]);
-        (void) safety_cycle_done(&s, T0 + MS(30), T0 + MS(21));
+        (void)safety_cycle_done(&s, T0 + MS(30), T0 + MS(21));
         step(T0 + MS(30));
         assert_false(res.out.line[LINE_HEARTBEAT]);
 }
@@ -411,10 +427,10 @@ static void test_sr8_comm_loss(void **state) {
                 bool lost;
                 const char *text;
         } cases[] = {
-                { 0, false, "" },
-                { 0, true, "comm-loss:roller" },
-                { 1, true, "comm-loss:airbag" },
-                { 2, true, "" }, /* not required */
+                {0, false, ""},
+                {0, true, "comm-loss:roller"},
+                {1, true, "comm-loss:airbag"},
+                {2, true, ""}, /* not required */
         };
         SafetyVerdict v;
 
@@ -425,7 +441,8 @@ static void test_sr8_comm_loss(void **state) {
                 CHECK(i, streq(safety_estop_text(&s), cases[i].text));
                 CHECK(i, safety_latched(&s) == (cases[i].text[0] != '\0'));
                 CHECK(i, events(SAFETY_EVENT_ESTOP, SR_COMM_LOSS) == (cases[i].text[0] ? 1u : 0u));
-                CHECK(i, safety_estop_reason(&s) == (cases[i].text[0] ? SAFETY_STOP_COMM_LOSS : SAFETY_STOP_NONE));
+                CHECK(i, safety_estop_reason(&s) ==
+                                 (cases[i].text[0] ? SAFETY_STOP_COMM_LOSS : SAFETY_STOP_NONE));
         }
         /* a start with a required board lost is refused even before a step latched */
         setup(NULL);
@@ -442,9 +459,9 @@ static void test_sr13_limits_only_lowered(void **state) {
                 SafetyLimit id;
                 double cap;
         } caps[] = {
-                { SAFETY_LIMIT_MAX_FORCE, 120 },   { SAFETY_LIMIT_NECK_FORCE, 35 },
-                { SAFETY_LIMIT_MAX_SPEED, 150 },   { SAFETY_LIMIT_SESSION, 1800 },
-                { SAFETY_LIMIT_HEAT_TEMP, 45 },    { SAFETY_LIMIT_UNTRAINED_FORCE, 60 },
+                {SAFETY_LIMIT_MAX_FORCE, 120}, {SAFETY_LIMIT_NECK_FORCE, 35},
+                {SAFETY_LIMIT_MAX_SPEED, 150}, {SAFETY_LIMIT_SESSION, 1800},
+                {SAFETY_LIMIT_HEAT_TEMP, 45},  {SAFETY_LIMIT_UNTRAINED_FORCE, 60},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(caps); i++) {
@@ -459,8 +476,10 @@ static void test_sr13_limits_only_lowered(void **state) {
                 CHECK(i, NEAR(safety_limit_get(&s, id), caps[i].cap));
                 CHECK(i, safety_limit_set(&s, id, 0.001) == 0);
                 CHECK(i, NEAR(safety_limit_get(&s, id), 0.001));
+                CHECK(i, s.lowered[id]);
                 CHECK(i, safety_limit_set(&s, id, caps[i].cap) == 0);
                 CHECK(i, NEAR(safety_limit_get(&s, id), caps[i].cap));
+                CHECK(i, !s.lowered[id]);
         }
         assert_int_equal(safety_limit_set(&s, _SAFETY_LIMIT_MAX, 1), -EINVAL);
         assert_int_equal(safety_limit_set(&s, -1, 1), -EINVAL);
@@ -499,32 +518,32 @@ static void test_sr14_program_step_check(void **state) {
                 int ret;
                 SafetyRule rule;
         } cases[] = {
-                { "neck", TECHNIQUE_KNEAD, 35, 150, 0, SR_NONE },
-                { "neck", TECHNIQUE_KNEAD, 35.1, 10, -ERANGE, SR_NECK_ZONE },
-                { "neck", TECHNIQUE_TAP, 10, 10, -EPERM, SR_ZONE_CLAMP },
-                { "neck", TECHNIQUE_NONE, 0, 0, 0, SR_NONE },
-                { "shoulders", TECHNIQUE_TAP, 90, 10, 0, SR_NONE },
-                { "shoulders", TECHNIQUE_TAP, 90.1, 10, -ERANGE, SR_ZONE_CLAMP },
-                { "upper-back", TECHNIQUE_PRESS, 120, 150.1, -ERANGE, SR_MOTION_LIMITS },
-                { "upper-back", TECHNIQUE_PRESS, 120.1, 10, -ERANGE, SR_ZONE_CLAMP },
-                { "hips", TECHNIQUE_KNEAD, 10, 10, -ENOENT, SR_PROGRAM_CHECK },
-                { NULL, TECHNIQUE_KNEAD, 10, 10, -ENOENT, SR_PROGRAM_CHECK },
-                { "lumbar", _TECHNIQUE_MAX, 10, 10, -EINVAL, SR_PROGRAM_CHECK },
-                { "lumbar", -1, 10, 10, -EINVAL, SR_PROGRAM_CHECK },
-                { "lumbar", TECHNIQUE_KNEAD, -0.1, 10, -EINVAL, SR_PROGRAM_CHECK },
-                { "lumbar", TECHNIQUE_KNEAD, NAN, 10, -EINVAL, SR_PROGRAM_CHECK },
-                { "lumbar", TECHNIQUE_KNEAD, 10, -0.1, -EINVAL, SR_PROGRAM_CHECK },
-                { "lumbar", TECHNIQUE_KNEAD, 10, NAN, -EINVAL, SR_PROGRAM_CHECK },
+                {"neck", TECHNIQUE_KNEAD, 35, 150, 0, SR_NONE},
+                {"neck", TECHNIQUE_KNEAD, 35.1, 10, -ERANGE, SR_NECK_ZONE},
+                {"neck", TECHNIQUE_TAP, 10, 10, -EPERM, SR_ZONE_CLAMP},
+                {"neck", TECHNIQUE_NONE, 0, 0, 0, SR_NONE},
+                {"shoulders", TECHNIQUE_TAP, 90, 10, 0, SR_NONE},
+                {"shoulders", TECHNIQUE_TAP, 90.1, 10, -ERANGE, SR_ZONE_CLAMP},
+                {"upper-back", TECHNIQUE_PRESS, 120, 150.1, -ERANGE, SR_MOTION_LIMITS},
+                {"upper-back", TECHNIQUE_PRESS, 120.1, 10, -ERANGE, SR_ZONE_CLAMP},
+                {"hips", TECHNIQUE_KNEAD, 10, 10, -ENOENT, SR_PROGRAM_CHECK},
+                {NULL, TECHNIQUE_KNEAD, 10, 10, -ENOENT, SR_PROGRAM_CHECK},
+                {"lumbar", _TECHNIQUE_MAX, 10, 10, -EINVAL, SR_PROGRAM_CHECK},
+                {"lumbar", -1, 10, 10, -EINVAL, SR_PROGRAM_CHECK},
+                {"lumbar", TECHNIQUE_KNEAD, -0.1, 10, -EINVAL, SR_PROGRAM_CHECK},
+                {"lumbar", TECHNIQUE_KNEAD, NAN, 10, -EINVAL, SR_PROGRAM_CHECK},
+                {"lumbar", TECHNIQUE_KNEAD, 10, -0.1, -EINVAL, SR_PROGRAM_CHECK},
+                {"lumbar", TECHNIQUE_KNEAD, 10, NAN, -EINVAL, SR_PROGRAM_CHECK},
         };
         SafetyVerdict v;
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                CHECK(i, safety_check_step(&s, cases[i].zone, cases[i].t, cases[i].force, cases[i].speed, &v) ==
-                                 cases[i].ret);
+                CHECK(i, safety_check_step(&s, cases[i].zone, cases[i].t, cases[i].force, cases[i].speed,
+                                           &v) == cases[i].ret);
                 CHECK(i, v.rule == cases[i].rule);
                 CHECK(i, v.refusal == (cases[i].ret ? (cases[i].ret == -EPERM ? SAFETY_REFUSAL_NOT_PERMITTED
-                                                                               : SAFETY_REFUSAL_INVALID)
-                                                     : SAFETY_REFUSAL_NONE));
+                                                                              : SAFETY_REFUSAL_INVALID)
+                                                    : SAFETY_REFUSAL_NONE));
         }
         /* against the effective (lowered) caps, and in program mode whatever the current mode */
         assert_int_equal(safety_limit_set(&s, SAFETY_LIMIT_MAX_FORCE, 100), 0);
@@ -547,29 +566,65 @@ static void test_sr15_untrained_entry(void **state) {
                 int ret;
                 SafetyRefusal refusal;
         } cases[] = {
-                { .key = true, .scanned = true, .shoulder = 200, .ret = 0 },
-                { .key = true, .scanned = true, .shoulder = 120, .ret = 0 },
-                { .key = true, .scanned = true, .shoulder = 260, .ret = 0 },
-                { .disabled = true, .key = true, .scanned = true, .shoulder = 200, .ret = -EPERM,
-                  .refusal = SAFETY_REFUSAL_NOT_PERMITTED },
-                { .latched = true, .key = true, .scanned = true, .shoulder = 200, .ret = -ECANCELED,
-                  .refusal = SAFETY_REFUSAL_ESTOP },
-                { .key = false, .scanned = true, .shoulder = 200, .ret = -EPERM,
-                  .refusal = SAFETY_REFUSAL_INTERLOCK },
-                { .key = true, .key_unreadable = true, .scanned = true, .shoulder = 200, .ret = -EPERM,
-                  .refusal = SAFETY_REFUSAL_INTERLOCK },
-                { .key = true, .session = true, .scanned = true, .shoulder = 200, .ret = -EBUSY,
-                  .refusal = SAFETY_REFUSAL_BUSY },
-                { .key = true, .jog = true, .scanned = true, .shoulder = 200, .ret = -EBUSY,
-                  .refusal = SAFETY_REFUSAL_BUSY },
-                { .key = true, .hold = true, .scanned = true, .shoulder = 200, .ret = -EBUSY,
-                  .refusal = SAFETY_REFUSAL_BUSY },
-                { .key = true, .scanned = false, .shoulder = 200, .ret = -EPERM,
-                  .refusal = SAFETY_REFUSAL_NOT_PERMITTED },
-                { .key = true, .scanned = true, .shoulder = 119.9, .ret = -EPERM,
-                  .refusal = SAFETY_REFUSAL_NOT_PERMITTED },
-                { .key = true, .scanned = true, .shoulder = 260.1, .ret = -EPERM,
-                  .refusal = SAFETY_REFUSAL_NOT_PERMITTED },
+                {.key = true, .scanned = true, .shoulder = 200, .ret = 0},
+                {.key = true, .scanned = true, .shoulder = 120, .ret = 0},
+                {.key = true, .scanned = true, .shoulder = 260, .ret = 0},
+                {.disabled = true,
+                 .key = true,
+                 .scanned = true,
+                 .shoulder = 200,
+                 .ret = -EPERM,
+                 .refusal = SAFETY_REFUSAL_NOT_PERMITTED},
+                {.latched = true,
+                 .key = true,
+                 .scanned = true,
+                 .shoulder = 200,
+                 .ret = -ECANCELED,
+                 .refusal = SAFETY_REFUSAL_ESTOP},
+                {.key = false,
+                 .scanned = true,
+                 .shoulder = 200,
+                 .ret = -EPERM,
+                 .refusal = SAFETY_REFUSAL_INTERLOCK},
+                {.key = true,
+                 .key_unreadable = true,
+                 .scanned = true,
+                 .shoulder = 200,
+                 .ret = -EPERM,
+                 .refusal = SAFETY_REFUSAL_INTERLOCK},
+                {.key = true,
+                 .session = true,
+                 .scanned = true,
+                 .shoulder = 200,
+                 .ret = -EBUSY,
+                 .refusal = SAFETY_REFUSAL_BUSY},
+                {.key = true,
+                 .jog = true,
+                 .scanned = true,
+                 .shoulder = 200,
+                 .ret = -EBUSY,
+                 .refusal = SAFETY_REFUSAL_BUSY},
+                {.key = true,
+                 .hold = true,
+                 .scanned = true,
+                 .shoulder = 200,
+                 .ret = -EBUSY,
+                 .refusal = SAFETY_REFUSAL_BUSY},
+                {.key = true,
+                 .scanned = false,
+                 .shoulder = 200,
+                 .ret = -EPERM,
+                 .refusal = SAFETY_REFUSAL_NOT_PERMITTED},
+                {.key = true,
+                 .scanned = true,
+                 .shoulder = 119.9,
+                 .ret = -EPERM,
+                 .refusal = SAFETY_REFUSAL_NOT_PERMITTED},
+                {.key = true,
+                 .scanned = true,
+                 .shoulder = 260.1,
+                 .ret = -EPERM,
+                 .refusal = SAFETY_REFUSAL_NOT_PERMITTED},
         };
         SafetyVerdict v;
 
@@ -577,7 +632,7 @@ static void test_sr15_untrained_entry(void **state) {
                 setup(NULL);
                 cfg.untrained.enabled = !cases[i].disabled;
                 if (cases[i].latched)
-                        (void) safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
+                        (void)safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0, &res);
                 in.line[LINE_INTERLOCK] = cases[i].key;
                 in.line_valid[LINE_INTERLOCK] = !cases[i].key_unreadable;
                 si.session_active = cases[i].session;
@@ -595,14 +650,16 @@ static void test_sr15_untrained_entry(void **state) {
 /* ---- names ---- */
 
 static void test_names(void **state) {
+        assert_string_equal(safety_rule_to_string(SR_NONE), "none");
+        assert_string_equal(safety_mode_to_string(SAFETY_MODE_PROGRAM), "program");
         assert_string_equal(safety_rule_to_string(SR_SAFE_STATE), "SR-1");
         assert_string_equal(safety_rule_to_string(SR_AIRBAG), "SR-23");
         assert_null(safety_rule_to_string(_SR_MAX));
         assert_null(safety_rule_to_string(-1));
         for (int i = 1; i < _SR_MAX; i++) {
-                char buf[8];
+                char buf[16];
 
-                (void) snprintf(buf, sizeof buf, "SR-%d", i);
+                (void)snprintf(buf, sizeof buf, "SR-%d", i);
                 assert_string_equal(safety_rule_to_string(i), buf);
         }
         assert_string_equal(safety_stop_reason_to_string(SAFETY_STOP_UNCLEAN_RESTART), "unclean-restart");
