@@ -285,6 +285,9 @@ static void session_scan_step(Manager *m, usec_t now) {
         bus_emit_scan_finished(m, false, m->scan_error);
 }
 
+/* Manual work starts this close to the requested position (mm). */
+#define MANUAL_ARRIVED_MM 3.0
+
 static void session_manual_step(Manager *m) {
         const UntrainedConfig *u = &m->config->untrained;
         ChairOutputs *w = &m->wanted;
@@ -293,6 +296,11 @@ static void session_manual_step(Manager *m) {
         w->value[SIGNAL_ROLLER_ENABLE] = 1;
         w->value[SIGNAL_ROLLER_TARGET] = m->manual.position_mm;
         w->value[SIGNAL_ROLLER_SPEED_LIMIT] = u->max_speed_mm_s;
+        /* Travel without pressure: on the way the roller crosses the shoulder line, where the body
+         * pushes back hardest; work starts only where the user asked for it. */
+        if (!m->in.valid[SIGNAL_ROLLER_POSITION] ||
+            fabs(m->in.value[SIGNAL_ROLLER_POSITION] - m->manual.position_mm) > MANUAL_ARRIVED_MM)
+                return;
         w->value[SIGNAL_ROLLER_FORCE_SETPOINT] = u->max_force_n * MIN(share, 1.0);
         w->value[SIGNAL_ROLLER_TECHNIQUE] = m->manual.technique;
 }

@@ -290,16 +290,18 @@ static int ctl_fault(Sim *s, LineClient *c, int argc, char **argv, CtlError *e) 
 static int ctl_sensor(Sim *s, LineClient *c, int argc, char **argv, CtlError *e) {
         SimSensorId id = argc >= 2 ? sim_sensor_from_string(argv[1]) : _SIM_SENSOR_INVALID;
         SensorFault f = argc >= 3 ? sensor_fault_from_string(argv[2]) : _SENSOR_FAULT_INVALID;
-        bool wants_arg = f == SENSOR_SPIKE || f == SENSOR_OFFSET;
-        double arg = 0;
+        bool wants_arg = f == SENSOR_SPIKE || f == SENSOR_OFFSET || f == SENSOR_RAMP;
+        double arg = 0, rate = 0;
 
-        if (id < 0 || f < 0 || argc != (wants_arg ? 4 : 3))
-                return ctl_fail(e, "usage: sensor SIGNAL normal|stuck|spike VALUE|offset VALUE");
+        if (id < 0 || f < 0 || argc != (f == SENSOR_RAMP ? 5 : wants_arg ? 4 : 3))
+                return ctl_fail(e, "usage: sensor SIGNAL normal|stuck|spike VALUE|offset VALUE|ramp VALUE RATE");
         if (wants_arg && parse_double(argv[3], -1e6, 1e6, &arg) < 0)
                 return ctl_fail(e, "sensor: '%s' is not a number", argv[3]);
+        if (f == SENSOR_RAMP && parse_double(argv[4], 0.001, 1e6, &rate) < 0)
+                return ctl_fail(e, "sensor: ramp rate '%s' must be a positive number", argv[4]);
 
         sim_advance(s);
-        (void)model_set_sensor_fault(&s->model, id, f, arg);
+        (void)model_set_sensor_fault(&s->model, id, f, arg, rate);
         model_update_inputs(&s->model);
         log_info("Sensor %s: %s%s%s", argv[1], argv[2], wants_arg ? " " : "", wants_arg ? argv[3] : "");
         return 0;

@@ -31,7 +31,7 @@ static void help(void) {
                "  stand                           The occupant leaves\n"
                "  fault BOARD none|timeout|exception CODE|disconnect|slow MS|garbage|crc\n"
                "                                  Bus fault of roller, airbag or base\n"
-               "  sensor SIGNAL normal|stuck|spike VALUE|offset VALUE\n"
+               "  sensor SIGNAL normal|stuck|spike VALUE|offset VALUE|ramp VALUE RATE\n"
                "                                  Sensor fault (roller.force, heat.temperature, ...)\n"
                "  get [KEY...]                    Print key=value lines (all keys when none given)\n"
                "  wait EXPR... [--timeout SEC]    Wait until every KEY==V, KEY!=V, KEY<V, KEY>V, KEY<=V,\n"

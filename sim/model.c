@@ -40,6 +40,7 @@ static const char *const sensor_fault_table[_SENSOR_FAULT_MAX] = {
         [SENSOR_STUCK] = "stuck",
         [SENSOR_SPIKE] = "spike",
         [SENSOR_OFFSET] = "offset",
+        [SENSOR_RAMP] = "ramp",
 };
 
 /* Where each sensor lives and how it is scaled: value = raw * scale. */
@@ -288,6 +289,27 @@ double model_sensor_true_value(const Model *m, SimSensorId s) {
         }
 }
 
+/* A slow change (a body tensing), not a step: stays under a rate-of-change check. */
+static double sensor_ramp_offset(const Model *m, const SimSensor *sensor) {
+        double moved = sensor->rate * (double) (m->now - sensor->since) / USEC_PER_SEC;
+
+        if (sensor->arg >= sensor->base)
+                return MIN(sensor->base + moved, sensor->arg);
+        return MAX(sensor->base - moved, sensor->arg);
+}
+
+static double sensor_offset(const Model *m, const SimSensor *sensor) {
+        switch (sensor->fault) {
+        case SENSOR_SPIKE:
+        case SENSOR_OFFSET:
+                return sensor->arg;
+        case SENSOR_RAMP:
+                return sensor_ramp_offset(m, sensor);
+        default:
+                return 0;
+        }
+}
+
 double model_sensor_reported(const Model *m, SimSensorId s) {
         const SimSensor *sensor = &m->sensors[s];
         double v = model_sensor_true_value(m, s);
@@ -298,17 +320,22 @@ double model_sensor_reported(const Model *m, SimSensorId s) {
         case SENSOR_SPIKE:
         case SENSOR_OFFSET:
                 return v + sensor->arg;
+        case SENSOR_RAMP:
+                return v + sensor_ramp_offset(m, sensor);
         default:
                 return v;
         }
 }
 
-int model_set_sensor_fault(Model *m, SimSensorId s, SensorFault f, double arg) {
+int model_set_sensor_fault(Model *m, SimSensorId s, SensorFault f, double arg, double rate) {
         if (s < 0 || s >= _SIM_SENSOR_MAX || f < 0 || f >= _SENSOR_FAULT_MAX)
                 return -EINVAL;
         /* Freeze what the board reports right now, so "stuck" never jumps. */
         double frozen = model_sensor_reported(m, s);
-        m->sensors[s] = (SimSensor){.fault = f, .arg = arg, .frozen = frozen};
+        double base = sensor_offset(m, &m->sensors[s]);
+        m->sensors[s] = (SimSensor){
+                .fault = f, .arg = arg, .frozen = frozen, .rate = rate, .base = base, .since = m->now
+        };
         return 0;
 }
 

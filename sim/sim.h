@@ -50,6 +50,7 @@ typedef enum SensorFault {
         SENSOR_STUCK,  /* report the value frozen when the fault was set */
         SENSOR_SPIKE,  /* report true value + arg */
         SENSOR_OFFSET, /* report true value + arg */
+        SENSOR_RAMP,   /* report true value + an offset moving from its current value toward arg at rate/s */
         _SENSOR_FAULT_MAX,
         _SENSOR_FAULT_INVALID = -EINVAL,
 } SensorFault;
@@ -84,6 +85,9 @@ typedef struct SimSensor {
         SensorFault fault;
         double arg;
         double frozen;
+        double rate;  /* SENSOR_RAMP: units per second */
+        double base;  /* SENSOR_RAMP: the offset when the ramp started */
+        usec_t since; /* SENSOR_RAMP: when the ramp started */
 } SimSensor;
 
 typedef struct Model {
@@ -168,7 +172,7 @@ bool model_wdt_tripped(const Model *m);
 double model_sensor_true_value(const Model *m, SimSensorId s);
 double model_sensor_reported(const Model *m, SimSensorId s);
 double model_sensor_register(const Model *m, SimSensorId s); /* what the input register says, decoded */
-int model_set_sensor_fault(Model *m, SimSensorId s, SensorFault f, double arg);
+int model_set_sensor_fault(Model *m, SimSensorId s, SensorFault f, double arg, double rate);
 
 /* Line levels (physical, 0/1). */
 bool model_estop_level(const Model *m);
