@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # `make demo`: a private system-like bus, chair-sim over Modbus TCP and chaird on the example config.
-# Moves the roller through a short sequence over D-Bus (Maintenance1.Jog), prints a live line twice a
-# second, presses the simulated e-stop mid-motion, resets it, and shuts everything down cleanly.
+# Plays the touchscreen over D-Bus: body scan, a real massage program, prints a live line twice a
+# second, presses the simulated e-stop mid-program, resets it, and shuts everything down cleanly.
 # DEMO_KEEP=1 keeps the chair running afterwards so you can play with it (Ctrl-C ends it).
 set -euo pipefail
 BUILD=${1:-build}
@@ -25,6 +25,7 @@ jog() {
         busctl --system call org.chaird.Chair1 /org/chaird/Chair1 org.chaird.Maintenance1 Jog sd "$1" "$2"
 }
 
+export DEMO_T0=$($PY -c 'import time; print(time.monotonic())')
 say "Starting a private D-Bus system bus, chair-sim (Modbus TCP) and chaird"
 start_bus
 start_sim
@@ -33,17 +34,35 @@ start_daemon
 echo "  chaird owns org.chaird.Chair1 on $DBUS_SYSTEM_BUS_ADDRESS (READY=1 received)"
 start_printer
 
-for target in 150 420 260; do
-        say "Jog the roller to $target mm"
-        jog roller "$target"
-        wait_prop State idle 30 || die "jog to $target did not finish"
-done
+B="busctl --system call org.chaird.Chair1 /org/chaird/Chair1"
 
-say "Jog to 600 mm and press the emergency stop half-way"
-jog roller 600
-sim wait 'roller.position>450' --timeout 20 >/dev/null
+say "Technician check: jog the roller to 120 mm (org.chaird.Maintenance1.Jog)"
+$B org.chaird.Maintenance1 Jog sd roller 120
+wait_prop State idle 30 || die "jog did not finish"
+
+say "Touchscreen: body scan (the roller finds the shoulders from the force profile)"
+$B org.chaird.Chair1 StartBodyScan
+wait_prop BodyScanned true 90 || die "body scan failed: $(chair_prop LastScanError)"
+printf '  shoulders at %.1f mm; the neck zone' "$(chair_prop ShoulderPosition)"
+echo " moves from the conservative one to the scanned one"
+
+say "Touchscreen: the programs the chair offers"
+$B org.chaird.Chair1 ListPrograms | $PY -c '
+import re, sys
+for pid, name, _, secs in re.findall(r"\"([^\"]*)\" \"([^\"]*)\" \"([^\"]*)\" (\d+)", sys.stdin.read()):
+    print("  %-20s %-28s %2d min" % (pid, name, int(secs) // 60))'
+
+say "Touchscreen: start \"neck-and-shoulder\" at intensity 5"
+$B org.chaird.Chair1 StartProgram su neck-and-shoulder 5
+wait_prop State running 5 || die "program did not start"
+sim wait 'roller.powered==1' --timeout 10 >/dev/null
+# let it run for a while so the live line shows the roller working (a display pace, not a wait)
+end=$((SECONDS + ${DEMO_RUN_SECONDS:-12}))
+while [ $SECONDS -lt $end ]; do sleep 1; done
+
+say "Emergency stop button pressed during the program"
 sim estop press
-sim wait relay==0 roller.speed==0 --timeout 5 >/dev/null && echo "  chair-sim: power relay off, roller stopped"
+sim wait relay==0 roller.powered==0 --timeout 5 >/dev/null && echo "  chair-sim: power relay off, roller stopped"
 wait_prop EStop true 5 || die "EStop did not latch"
 live_line
 
@@ -55,6 +74,7 @@ sim estop release
 wait_prop EStopPressed false 5 || die "chaird did not see the release"
 busctl --system call org.chaird.Chair1 /org/chaird/Chair1 org.chaird.Chair1 ResetEmergencyStop
 wait_prop State idle 5 || die "reset did not return to idle"
+echo "  active program after reset: '$(chair_prop ActiveProgram)' (never resumed)"
 live_line
 
 if [ -n "${DEMO_KEEP:-}" ]; then
