@@ -155,6 +155,7 @@ static int method_start_program(sd_bus_message *msg, void *userdata, sd_bus_erro
         return reply_or_error(msg, e, r, why, "Program refused");
 }
 
+/* Pause, Resume, Stop, LeaveUntrainedMode: no arguments, no reason text. */
 static int method_simple(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         const char *member = sd_bus_message_get_member(msg);
         Manager *m = userdata;
@@ -175,6 +176,34 @@ static int method_simple(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
                               r == -CHAIR_ERR_BUSY ? "Not possible in the chair's current state" : NULL);
 }
 
+/* StartBodyScan, EnterUntrainedMode, ResetEmergencyStop: no arguments; a refusal says why. */
+static const struct {
+        const char *member;
+        int (*verb)(Manager *m, char **ret_why);
+        const char *refused;
+} why_verbs[] = {
+        { "StartBodyScan", manager_start_scan, "Body scan refused" },
+        { "EnterUntrainedMode", manager_enter_untrained, "Untrained mode refused" },
+        { "ResetEmergencyStop", manager_reset_emergency_stop, "Reset refused" },
+};
+
+static int method_with_reason(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        const char *member = sd_bus_message_get_member(msg);
+        _cleanup_free_ char *why = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = bus_check_caller(msg, CALLER_UI, e);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(why_verbs); i++)
+                if (streq(member, why_verbs[i].member)) {
+                        r = why_verbs[i].verb(m, &why);
+                        return reply_or_error(msg, e, r, why, why_verbs[i].refused);
+                }
+        return bus_error_from_errno(e, -EINVAL, "Unknown method");
+}
+
 static int method_set_intensity(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         _cleanup_free_ char *why = NULL;
         Manager *m = userdata;
@@ -189,30 +218,6 @@ static int method_set_intensity(sd_bus_message *msg, void *userdata, sd_bus_erro
                 return r;
         r = manager_set_intensity(m, intensity, &why);
         return reply_or_error(msg, e, r, why, "Intensity refused");
-}
-
-static int method_start_body_scan(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        _cleanup_free_ char *why = NULL;
-        Manager *m = userdata;
-        int r;
-
-        r = bus_check_caller(msg, CALLER_UI, e);
-        if (r < 0)
-                return r;
-        r = manager_start_scan(m, &why);
-        return reply_or_error(msg, e, r, why, "Body scan refused");
-}
-
-static int method_enter_untrained(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        _cleanup_free_ char *why = NULL;
-        Manager *m = userdata;
-        int r;
-
-        r = bus_check_caller(msg, CALLER_UI, e);
-        if (r < 0)
-                return r;
-        r = manager_enter_untrained(m, &why);
-        return reply_or_error(msg, e, r, why, "Untrained mode refused");
 }
 
 static int method_manual_control(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
@@ -249,18 +254,6 @@ static int method_emergency_stop(sd_bus_message *msg, void *userdata, sd_bus_err
         return reply_or_error(msg, e, r, NULL, "Emergency stop failed");
 }
 
-static int method_reset_emergency_stop(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        _cleanup_free_ char *why = NULL;
-        Manager *m = userdata;
-        int r;
-
-        r = bus_check_caller(msg, CALLER_UI, e);
-        if (r < 0)
-                return r;
-        r = manager_reset_emergency_stop(m, &why);
-        return reply_or_error(msg, e, r, why, "Reset refused");
-}
-
 #define PROP(name, sig, getter) SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
 const sd_bus_vtable chair_vtable[] = {
@@ -292,14 +285,14 @@ const sd_bus_vtable chair_vtable[] = {
         SD_BUS_METHOD("Stop", "", "", method_simple, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("SetIntensity", "u", SD_BUS_PARAM(intensity), "", , method_set_intensity,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("StartBodyScan", "", "", method_start_body_scan, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("EnterUntrainedMode", "", "", method_enter_untrained, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("StartBodyScan", "", "", method_with_reason, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("EnterUntrainedMode", "", "", method_with_reason, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("LeaveUntrainedMode", "", "", method_simple, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ManualControl", "dsu",
                                  SD_BUS_PARAM(position) SD_BUS_PARAM(technique) SD_BUS_PARAM(intensity), "", ,
                                  method_manual_control, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("EmergencyStop", "", "", method_emergency_stop, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("ResetEmergencyStop", "", "", method_reset_emergency_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ResetEmergencyStop", "", "", method_with_reason, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("SafetyEvent", "ss", SD_BUS_PARAM(kind) SD_BUS_PARAM(detail), 0),
         SD_BUS_SIGNAL_WITH_NAMES("BodyScanFinished", "bds",
                                  SD_BUS_PARAM(success) SD_BUS_PARAM(shoulder) SD_BUS_PARAM(error), 0),
