@@ -7,10 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/lib.sh"
 
-start_bus
-start_sim
-make_root tcp
-start_daemon
+start_chair
 
 check "bus name owned before READY=1" busctl --system status org.chaird.Chair1 >/dev/null
 check "state idle after start" test "$(chair_prop State)" = idle

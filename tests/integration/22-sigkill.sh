@@ -6,10 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/lib.sh"
 
-start_bus
-start_sim
-make_root tcp
-start_daemon
+start_chair
 
 busctl --system call org.chaird.Chair1 /org/chaird/Chair1 org.chaird.Maintenance1 Jog sd roller 650
 check "roller moving" sim wait 'roller.speed>10' --timeout 10

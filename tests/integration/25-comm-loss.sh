@@ -6,10 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/lib.sh"
 
-start_bus
-start_sim
-make_root tcp
-start_daemon
+start_chair
 check "relay closed" sim wait relay==1 --timeout 5
 
 sim fault airbag timeout

@@ -10,10 +10,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/lib.sh"
 
-start_bus
-start_sim
-make_root tcp
-start_daemon
+start_chair
 gdbus monitor --system --dest org.chaird.Chair1 >"$T/monitor.log" 2>&1 &
 PIDS+=($!)
 

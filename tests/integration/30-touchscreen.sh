@@ -6,10 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/lib.sh"
 
-start_bus
-start_sim --shoulder 200
-make_root tcp
-start_daemon
+start_chair --shoulder 200
 
 if $PY "$TOP/tests/lib/touchscreen.py" quick-10 200 >"$T/touchscreen.out" 2>&1; then
         ok "touchscreen client scenario"

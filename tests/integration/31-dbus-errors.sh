@@ -5,10 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/lib.sh"
 
-start_bus
-start_sim
-make_root tcp
-start_daemon
+start_chair
 
 call() {
         busctl --system call org.chaird.Chair1 /org/chaird/Chair1 "$@" 2>&1

@@ -5,10 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib/lib.sh"
 
-start_bus
-start_sim
-make_root tcp
-start_daemon
+start_chair
 for f in "$TOP"/dbus/org.chaird.*.xml; do
         iface=$(basename "$f" .xml)
         check "$iface.xml equals the live introspection" $PY "$TOP/tests/lib/introspect-compare.py" "$iface" "$f"

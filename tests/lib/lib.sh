@@ -164,6 +164,14 @@ start_daemon() {
         done" || die "chaird did not send READY=1"
 }
 
+# start_chair [sim serve options...]: the usual four parts over TCP, each waited for.
+start_chair() {
+        start_bus
+        start_sim "$@"
+        make_root tcp
+        start_daemon
+}
+
 busctl_get() {
         busctl --system --json=short get-property org.chaird.Chair1 /org/chaird/Chair1 "$1" "$2" |
                 $PY -c 'import json,sys; v=json.load(sys.stdin)["data"]; print(v if isinstance(v,str) else json.dumps(v))'
