@@ -345,9 +345,10 @@ static void rtu_handle_frame(RtuPort *p, const uint8_t *frame, size_t len) {
                 return;
         due = mono_usec() + delay;
         if (p->sim->opts.wire_time) {
-                /* Request and reply on the wire, each followed by its 3.5 character silence, counted from
-                 * when the request's first byte reached us. */
-                double chars = (double)len + 3.5 + (double)n + 3.5;
+                /* The request on the wire, the 3.5-character silence that ends it, then the reply: the
+                 * master has the whole reply this long after the request's first byte. The silence after
+                 * the reply is the master's to keep before its next request, not ours to add. */
+                double chars = (double)len + 3.5 + (double)n;
                 due = MAX(due, p->frame_start + (usec_t)(chars * (double)p->char_usec) + delay);
         }
         (void)reply_queue_push(&p->queue, rsp, (size_t)n, due);
