@@ -8,7 +8,7 @@ BUILD ?= build
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 
-PKGS := libsystemd libmodbus libgpiod inih
+PKGS := libsystemd libmodbus libgpiod inih json-c
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -69,25 +69,25 @@ $(BUILD)/libchaird-san.a: $(LIB_SAN_OBJS)
 
 $(BUILD)/chaird: $(BUILD)/obj/daemon/main.o $(BUILD)/libchaird.a
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/chair-sim: $(SIM_OBJS) $(BUILD)/libchaird.a
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/chairctl: $(CLI_OBJS) $(BUILD)/libchaird.a
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libchaird.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests-san/%: $(BUILD)/san/tests/unit/%.o $(BUILD)/libchaird-san.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD-SAN  $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(UNIT_SAN_BINS)

@@ -16,7 +16,15 @@ PASSED=0
 FAILED=0
 
 cleanup() {
-        local pid
+        local rc=$? pid
+        if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
+                # a command outside check() failed under set -e: show what the parts said
+                echo "not ok - the scenario stopped early (exit $rc) at line ${BASH_LINENO[0]:-?}"
+                FAILED=1
+                for f in "$T"/*.log; do
+                        [ -f "$f" ] && { echo "--- $f" >&2; tail -n 15 "$f" >&2; }
+                done
+        fi
         for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
                 pid=${PIDS[i]}
                 kill -TERM "$pid" 2>/dev/null || true

@@ -515,28 +515,57 @@ static const MockOp *last_write(Fixture *f, unsigned b, RegisterKind kind) {
 
 static void test_heartbeat(void **state) {
         Fixture *f = *state;
+        const MockOp *op;
         ChairOutputs out;
+        size_t n;
 
         chair_outputs_safe(&out);
         out.value[SIGNAL_ROLLER_TARGET] = 250.0;
         assert_int_equal(hw_read_inputs(f->hw, T0, &f->in), 0);
 
-        for (unsigned i = 1; i <= 3; i++) {
-                const MockOp *op;
-
-                assert_int_equal(hw_write_outputs(f->hw, T0 + MS(i), &out), 0);
-                /* one FC16 for roller 0..6: the outputs and the heartbeat, not the comm timeout at 7 */
-                op = last_write(f, 0, REGISTER_HOLDING);
-                assert_int_equal(op->block.address, 0);
-                assert_int_equal(op->block.count, 7);
-                assert_int_equal(op->values[0], 2500);
-                assert_int_equal(op->values[6], i);
-                assert_int_equal(board(f, 0)->heartbeat, i);
-                op = last_write(f, 1, REGISTER_HOLDING);
-                assert_int_equal(op->block.count, 5);
-                assert_int_equal(op->values[4], i);
-        }
+        /* first write: everything, the heartbeat with its holding block (not the comm timeout at 7) */
+        assert_int_equal(hw_write_outputs(f->hw, T0 + MS(1), &out), 0);
+        op = last_write(f, 0, REGISTER_HOLDING);
+        assert_int_equal(op->block.address, 0);
+        assert_int_equal(op->block.count, 7);
+        assert_int_equal(op->values[0], 2500);
+        assert_int_equal(op->values[6], 1);
+        assert_int_equal(board(f, 0)->heartbeat, 1);
+        assert_int_equal(last_write(f, 1, REGISTER_HOLDING)->values[4], 1);
         assert_int_equal(f->bus->regs[0][REGISTER_HOLDING][7], 250);
+
+        /* nothing changed and no heartbeat due: nothing on the bus */
+        n = f->bus->n_log;
+        assert_int_equal(hw_write_outputs(f->hw, T0 + MS(11), &out), 0);
+        assert_int_equal(f->bus->n_log, n);
+
+        /* the roller's heartbeat is due after a quarter of its 250 ms comm timeout, 1 µs early is not */
+        assert_int_equal(hw_write_outputs(f->hw, T0 + MS(1) + MS(250) / 4 - 1, &out), 0);
+        assert_int_equal(f->bus->n_log, n);
+        assert_int_equal(hw_write_outputs(f->hw, T0 + MS(1) + MS(250) / 4, &out), 0);
+        assert_int_equal(f->bus->n_log, n + 1);
+        assert_int_equal(last_write(f, 0, REGISTER_HOLDING)->values[6], 2);
+        assert_int_equal(board(f, 0)->heartbeat, 2);
+
+        /* a changed output goes out in the next write, with the next heartbeat */
+        out.value[SIGNAL_ROLLER_TARGET] = 300.0;
+        assert_int_equal(hw_write_outputs(f->hw, T0 + MS(70), &out), 0);
+        assert_int_equal(f->bus->n_log, n + 2);
+        op = last_write(f, 0, REGISTER_HOLDING);
+        assert_int_equal(op->values[0], 3000);
+        assert_int_equal(op->values[6], 3);
+
+        /* a block without a heartbeat (base coils) is refreshed once a second even when unchanged */
+        n = f->bus->n_log;
+        assert_int_equal(hw_write_outputs(f->hw, T0 + MS(1) + USEC_PER_SEC - 1, &out), 0);
+        for (size_t i = n; i < f->bus->n_log; i++)
+                assert_false(f->bus->log[i].block.board == 2 && f->bus->log[i].block.kind == REGISTER_COIL);
+        n = f->bus->n_log;
+        assert_int_equal(hw_write_outputs(f->hw, T0 + MS(1) + USEC_PER_SEC, &out), 0);
+        bool coils = false;
+        for (size_t i = n; i < f->bus->n_log; i++)
+                coils = coils || (f->bus->log[i].block.board == 2 && f->bus->log[i].block.kind == REGISTER_COIL);
+        assert_true(coils);
 }
 
 static void test_one_timeout_per_board_per_cycle(void **state) {
@@ -554,11 +583,13 @@ static void test_one_timeout_per_board_per_cycle(void **state) {
         assert_int_equal(hw_read_inputs(f->hw, T0 + MS(10), &f->in), -ETIMEDOUT);
         requests = board(f, 0)->requests;
         writes = f->bus->n_log;
+        out.value[SIGNAL_AIRBAG_SHOULDERS_COMMAND] = AIRBAG_HOLD; /* a change: the airbag board is written */
         assert_int_equal(hw_write_outputs(f->hw, T0 + MS(10), &out), 0);
         assert_int_equal(board(f, 0)->requests, requests);
-        assert_int_equal(f->bus->n_log, writes + 3); /* airbag holding, base coils and holding */
+        assert_int_equal(f->bus->n_log, writes + 1); /* only the airbag's changed holding block */
 
-        /* next cycle it is degraded, not lost: its poll fails first again, a write is not tried */
+        /* next cycle it is degraded, not lost; once it answers again it is re-initialised and every block
+         * of it is written at once, changed or not */
         assert_int_equal(board(f, 0)->health, BOARD_DEGRADED);
         f->bus->fail_errno[0] = 0;
         assert_int_equal(hw_read_inputs(f->hw, T0 + MS(20), &f->in), 0);
