@@ -115,6 +115,9 @@ include packaging/packaging.mk
 bench: all
 	@bash tools/bench.sh $(BUILD)
 
+# fuzz, soak and friends live with the reliability tests (tests/reliability.mk)
+-include tests/reliability.mk
+
 clean:
 	rm -rf $(BUILD)
 

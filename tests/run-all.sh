@@ -46,6 +46,17 @@ if [ "$WHAT" = all ] || [ "$WHAT" = integration ]; then
                 [ -f "$t" ] && run "integration/$(basename "$t" .sh)" bash "$t" "$BUILD"
         done
 fi
+if [ "$WHAT" = all ] || [ "$WHAT" = faults ]; then
+        for t in tests/faults/[0-9]*.sh; do
+                [ -f "$t" ] && run "faults/$(basename "$t" .sh)" bash "$t" "$BUILD"
+        done
+fi
+if [ "$WHAT" = all ] || [ "$WHAT" = extra ]; then
+        # checks other parts add (fuzz smoke, valgrind): executable scripts in tests/check.d
+        for t in tests/check.d/[0-9]*.sh; do
+                [ -f "$t" ] && run "check.d/$(basename "$t" .sh)" bash "$t" "$BUILD"
+        done
+fi
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
