@@ -35,6 +35,8 @@ check "generator gave it the gpiochip and Modbus TCP only" \
 owner_uid() { busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
         GetConnectionUnixUser s org.chaird.Chair1 | cut -d' ' -f2; }
 check "org.chaird.Chair1 on the system bus, owned by user chaird" test "$(owner_uid)" = "$(id -u chaird)"
+check "control loop runs SCHED_FIFO (CPUSchedulingPolicy=fifo despite RestrictRealtime=)" \
+        bash -c "chrt -p \$(systemctl show -P MainPID chaird) | grep -q SCHED_FIFO"
 check "runs unprivileged with no capabilities" test "$(grep CapEff /proc/$(show MainPID)/status | cut -f2)" = 0000000000000000
 
 useradd -M -G chair-ui ui
