@@ -124,4 +124,4 @@ clean:
 format:
 	clang-format -i $(LIB_SRCS) $(SIM_SRCS) $(CLI_SRCS) $(UNIT_SRCS) daemon/main.c common/*.h config/*.h daemon/*.h
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

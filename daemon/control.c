@@ -8,6 +8,7 @@
 
 #include "bus-error.h"
 #include "log.h"
+#include "maint.h"
 #include "manager.h"
 
 /* A technician's jog moves slowly and touches lightly, so the force sensor can be checked without
@@ -62,6 +63,8 @@ static void control_log_event(Manager *m, const SafetyEvent *ev) {
                             event_message_id[ev->kind] ?: SAFETY_MESSAGE_ID_EVENT, fields, "%s: %s (%s)",
                             safety_event_kind_to_string(ev->kind), ev->detail, safety_rule_to_string(ev->rule));
         bus_emit_safety_event(m, safety_event_kind_to_string(ev->kind), ev->detail);
+        if (ev->kind == SAFETY_EVENT_FAULT) /* issue 5: every sensor fault goes to the fault log */
+                manager_state_fault(m, "sensor-fault", "%s (%s)", ev->detail, safety_rule_to_string(ev->rule));
 }
 
 /* Called whenever the supervisor latched: relay first (no Modbus needed), then every board to its safe
@@ -71,8 +74,7 @@ static void control_on_latched(Manager *m, usec_t now) {
         (void) hw_all_stop(m->hw, now);
         manager_session_end(m, "emergency stop");
         m->state = CHAIR_ESTOP;
-        m->estop_count++;
-        (void) manager_state_save(m);
+        manager_state_estop(m); /* issue 5: counted by reason kind, fault log, saved at once */
 }
 
 void manager_handle_safety_result(Manager *m, const SafetyResult *res, usec_t now) {
@@ -102,6 +104,7 @@ static void control_compute_wanted(Manager *m, usec_t now) {
         w->value[SIGNAL_RECLINE_TARGET] = in->value[SIGNAL_RECLINE_ANGLE];
 
         manager_session_wanted(m, now);
+        manager_selftest_wanted(m, w); /* issue 5: the self-test may hold the relay off */
         if (!m->jog.active)
                 return;
 
@@ -151,6 +154,8 @@ void manager_control_cycle(Manager *m, usec_t now) {
         SafetyInput si;
 
         (void) hw_read_inputs(m->hw, now, &m->in);
+        manager_state_tick(m, now);     /* issue 5: operating time, sessions, board lost/recovered */
+        manager_selftest_step(m, now);  /* issue 5: the self-test's state machine */
         control_compute_wanted(m, now);
 
         manager_safety_input(m, &si);
@@ -227,6 +232,9 @@ void manager_on_line(Hw *hw, LineId line, bool active, usec_t timestamp, void *u
         Manager *m = userdata;
         SafetyResult res;
 
+        /* Keep the snapshot current between cycles: a reset judged on the last cycle's inputs would
+         * otherwise be accepted right after a press (found by make bench). */
+        m->in.line[line] = active;
         if (line != LINE_ESTOP || !active)
                 return;
         /* Relay first, unconditionally and before any Modbus traffic (stop category 0). */

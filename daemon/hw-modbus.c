@@ -179,6 +179,13 @@ static int modbus_prepare(HwModbus *m, const HwBlock *block) {
         return 0;
 }
 
+static void modbus_tcp_resync(HwModbus *m) {
+        modbus_close(m->ctx);
+        /* On failure the next request fails with a link error and the layer reconnects with backoff. */
+        if (modbus_connect(m->ctx) < 0)
+                log_debug_errno(negative_errno(), "Modbus TCP reconnect after a lost reply failed: %m");
+}
+
 /* rc is libmodbus's return; expected the count it must have transferred. */
 static int modbus_finish(HwModbus *m, int rc, int expected, int *ret_exception) {
         int error = errno, exception = 0, r;
@@ -193,9 +200,16 @@ static int modbus_finish(HwModbus *m, int rc, int expected, int *ret_exception) 
         r = rc >= 0 ? -EPROTO : modbus_error_to_errno(error, &exception);
 
         /* After a timeout or a garbled frame the rest of that reply (or a late one) may still be on its
-         * way: drop what is buffered so the next request starts on a clean frame. */
-        if (r == -ETIMEDOUT || (r == -EPROTO && exception == 0))
-                (void) modbus_flush(m->ctx);
+         * way. RTU: drop what is buffered so the next request starts on a clean frame. TCP: a late reply
+         * would be taken for the answer to the next request, and that one's for the one after, on every
+         * board sharing the link (libmodbus cannot skip a stale transaction id): start a fresh
+         * connection instead, which costs one round trip. */
+        if (r == -ETIMEDOUT || (r == -EPROTO && exception == 0)) {
+                if (m->rtu)
+                        (void) modbus_flush(m->ctx);
+                else
+                        modbus_tcp_resync(m);
+        }
 
         m->last_frame_end = mono_usec();
         if (ret_exception)

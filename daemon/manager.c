@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "maint.h"
 #include "manager.h"
 
 static const char *const chair_state_table[_CHAIR_STATE_MAX] = {
@@ -55,6 +56,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         sd_event_source_disable_unref(m->control_timer);
         sd_event_source_disable_unref(m->status_timer);
+        manager_selftest_cancel(m); /* issue 5: answer a pending SelfTest() before the bus goes */
         m->hw = hw_free(m->hw);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -62,6 +64,7 @@ Manager *manager_free(Manager *m) {
         free(m->published);
         config_free(m->config);
         free(m->safety_boards);
+        m->maint = maint_free(m->maint);
         free(m->root);
         free(m);
         return NULL;
@@ -164,14 +167,14 @@ int manager_start(Manager *m) {
         r = safety_init(&m->safety, m->config, m->unclean_start, mono_usec());
         if (r < 0)
                 log_error_errno(r, "The safety supervisor rejects this configuration; staying latched: %m");
+        manager_state_apply_limits(m); /* issue 5: technician-lowered limits survive a restart */
         if (m->unclean_start) {
                 m->state = CHAIR_ESTOP;
-                m->estop_count++;
                 log_struct_internal(LOG_WARNING, SAFETY_MESSAGE_ID_ESTOP,
                                     (const char *const[]){ "CHAIRD_ESTOP_REASON=unclean-restart", NULL },
                                     "Previous run did not exit cleanly: starting with the emergency stop "
                                     "latched (unclean-restart).");
-                (void) manager_state_save(m);
+                manager_state_estop(m); /* issue 5: counted by reason, fault log, saved */
         }
         r = manager_state_mark_running(m, true);
         if (r < 0)
@@ -189,6 +192,10 @@ int manager_start(Manager *m) {
 
         if (sd_watchdog_enabled(false, &m->watchdog_usec) <= 0)
                 m->watchdog_usec = 0;
+
+        /* One full cycle before READY=1: a client that calls the moment the name appears must see the
+         * chair as it is (seat, e-stop button, boards), not an empty snapshot. */
+        manager_control_cycle(m, mono_usec());
 
         r = manager_control_start(m);
         if (r < 0)
@@ -251,6 +258,7 @@ int manager_reload(Manager *m) {
         r = config_load(m->root, &c, &error);
         if (r < 0) {
                 (void) sd_notify(false, "READY=1");
+                manager_state_reload_refused(m, "%s", error); /* issue 5: fault log, Reload() reply */
                 return log_error_errno(r, "Reload refused, keeping the running configuration: %s", error);
         }
 
@@ -260,6 +268,9 @@ int manager_reload(Manager *m) {
         const ConfigEntry *d = config_hardware_diff(m->config, c);
         if (d) {
                 (void) sd_notify(false, "READY=1");
+                manager_state_reload_refused(m, "[%s] %s changed (%s:%u); the hardware map applies only at start, "
+                                             "restart chaird to apply it", d->section, d->key,
+                                             d->origin.file ?: "default", d->origin.line); /* issue 5 */
                 return log_error_errno(-EBUSY, "Reload refused: [%s] %s changed (%s:%u); the hardware map "
                                        "applies only at start, restart chaird to apply it.",
                                        d->section, d->key, d->origin.file ?: "default", d->origin.line);
@@ -267,6 +278,8 @@ int manager_reload(Manager *m) {
         r = safety_update_config(&m->safety, c);
         if (r < 0) {
                 (void) sd_notify(false, "READY=1");
+                manager_state_reload_refused(m, "the safety supervisor rejects the new configuration: %s",
+                                             strerror(-r)); /* issue 5 */
                 return log_error_errno(r, "Reload refused by the safety supervisor: %m");
         }
         /* Same hardware map: point the layer at the new (equal) copy before freeing the old one. */

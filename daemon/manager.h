@@ -103,6 +103,8 @@ typedef struct Manager {
         usec_t last_published;
 
         uint64_t estop_count;
+        /* issue 5: counters, fault log, lowered limits and the self-test (daemon/maint.h) */
+        struct Maint *maint;
         bool reload_requested;
         bool stopping;
         bool unclean_start;

@@ -7,6 +7,7 @@
 
 #include "bus-error.h"
 #include "log.h"
+#include "maint.h"
 #include "manager.h"
 
 static int verdict_to_errno(const SafetyVerdict *v, int fallback) {
@@ -96,6 +97,8 @@ int manager_check_start(Manager *m, bool jog, char **ret_why) {
                 return refuse(ret_why, -CHAIR_ERR_ESTOP, "emergency stop latched: reset it first");
         if (m->state != CHAIR_IDLE)
                 return refuse(ret_why, -CHAIR_ERR_BUSY, "the chair is busy: stop the current session first");
+        if (manager_selftest_running(m)) /* issue 5: the self-test toggles the relay */
+                return refuse(ret_why, -CHAIR_ERR_BUSY, "a self-test is running");
         manager_safety_input(m, &si);
         r = safety_check_start(&m->safety, &si, jog, &v);
         if (r < 0)

@@ -60,7 +60,7 @@ install-files:
 	$(foreach f,$(PKG_MANPAGES),install -Dm0644 $(f) \
 		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(f)))/$(notdir $(f))$(nl))
 	$(foreach f,$(PKG_PROGRAMS),install -Dm0644 $(f) $(DESTDIR)$(DATADIR)/chaird/programs/$(notdir $(f))$(nl))
-	install -Dm0644 packaging/chairctl.bash-completion $(DESTDIR)$(BASH_COMPLETIONDIR)/chairctl
+	install -Dm0644 cli/chairctl.bash-completion $(DESTDIR)$(BASH_COMPLETIONDIR)/chairctl
 	ln -sf chairctl $(DESTDIR)$(BASH_COMPLETIONDIR)/chaird
 	install -Dm0644 config/examples/chaird.conf $(DESTDIR)$(DOCDIR)/examples/chaird.conf
 	$(foreach f,$(PKG_DOCS),install -Dm0644 $(f) $(DESTDIR)$(DOCDIR)/$(notdir $(f))$(nl))

@@ -30,5 +30,15 @@ for _ in $(seq 100); do
 done
 check "reset accepted once the board answers" $ok
 check "idle after reset" wait_prop State idle 5
-check "e-stop counter persisted" grep -q "estops=1" "$ROOT/var/lib/chaird/state"
+# Replies that come after the timeout (slow board): only that board is lost; its late replies must not
+# be taken for the answers of the other boards on the same TCP link.
+sim fault roller slow 80
+check "late replies → e-stop names the slow board" wait_prop EStopReason comm-loss:roller 5
+a0=$(sim get board.airbag.requests | cut -d= -f2)
+check "the other boards keep answering" sim wait "board.airbag.requests>$((a0 + 20))" --timeout 5
+check "Faults lists only the slow board" test "$(busctl --system get-property org.chaird.Chair1 \
+        /org/chaird/Chair1 org.chaird.Chair1 Faults)" = 'as 1 "board-lost:roller"'
+check "no reply mistaken for another's (no protocol errors)" bash -c "! grep -q 'Protocol error' '$T/chaird.log'"
+sim fault roller none
+check "e-stop counter persisted" grep -q "estops=2" "$ROOT/var/lib/chaird/state"
 finish

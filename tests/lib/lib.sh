@@ -146,6 +146,12 @@ make_root() {
                 fi
                 echo "[GPIO]"
                 echo "SimSocket=$T/sim/gpio.sock"
+                # Tests share two cores with builds and other tests: give the boards room so that a
+                # starved test machine is not mistaken for a dead board (the timing itself is
+                # measured by make bench, and comm loss is still tested: 25-comm-loss.sh).
+                for b in roller airbag base; do
+                        printf '[Board %s]\nResponseTimeoutMs=50\nCommLossMs=500\n' "$b"
+                done
                 if [ -n "$extra" ]; then printf "%s\n" "$extra"; fi
         } >"$ROOT/run/chaird/chaird.conf.d/50-test.conf"
 }
