@@ -511,6 +511,13 @@ static void check_rate(Safety *s, const ChairInputs *in, SafetyResult *r) {
 
         if (!in->valid[SIGNAL_ROLLER_FORCE])
                 return;
+        /* Only while the roller was told to press: when it is released (end of a jog, a stop, a pause)
+         * the contact force falls away as fast as the mechanism lets go, and that is no sensor fault.
+         * The next reading under pressure starts a new comparison. */
+        if (s->last_out.value[SIGNAL_ROLLER_ENABLE] == 0) {
+                s->have_force = false;
+                return;
+        }
         if (s->have_force && at > s->last_force_at &&
             fabs(f - s->last_force) >
                     s->config->limits.force_max_rate_n_s * (double)(at - s->last_force_at) / USEC_PER_SEC)

@@ -220,9 +220,10 @@ static void test_sr21_force_rate(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 setup(NULL);
                 in.value[SIGNAL_ROLLER_FORCE] = cases[i].from;
-                step(T0);
+                step(T0); /* the roller is told to press from here on */
+                step(T0 + MS(10));
                 in.value[SIGNAL_ROLLER_FORCE] = cases[i].to;
-                step(T0 + cases[i].dt);
+                step(T0 + MS(10) + cases[i].dt);
                 CHECK(i, safety_faulted(&s) == cases[i].fault);
                 CHECK(i, !cases[i].fault || streq(safety_estop_text(&s), "sensor-fault:roller.force:rate"));
         }
@@ -244,6 +245,24 @@ static void test_sr21_force_rate(void **state) {
         in.updated[SIGNAL_ROLLER_FORCE] = 0;
         safety_step(&s, &si, &want, T0, &res);
         assert_false(safety_faulted(&s));
+        /* the roller released (enable 0 sent): its force falling away at once is not a fault, and the
+         * next reading under pressure starts a new comparison */
+        setup(NULL);
+        in.value[SIGNAL_ROLLER_FORCE] = 40;
+        step(T0);
+        want.value[SIGNAL_ROLLER_ENABLE] = 0;
+        step(T0 + MS(10));
+        in.value[SIGNAL_ROLLER_FORCE] = 0;
+        step(T0 + MS(12));
+        assert_false(safety_faulted(&s));
+        want.value[SIGNAL_ROLLER_ENABLE] = 1;
+        step(T0 + MS(14));
+        in.value[SIGNAL_ROLLER_FORCE] = 10;
+        step(T0 + MS(24));
+        assert_false(safety_faulted(&s));
+        in.value[SIGNAL_ROLLER_FORCE] = 40.1;
+        step(T0 + MS(34));
+        assert_true(safety_faulted(&s));
         /* across an e-stop: the relay cut drops the force at once; after the reset that drop is not a
          * rate fault (found by the touchscreen integration test) */
         SafetyVerdict v;
