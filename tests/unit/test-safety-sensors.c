@@ -229,7 +229,8 @@ static void test_sr21_force_rate(void **state) {
         }
         /* no new reading (same timestamp), or none at all: nothing to compare */
         setup(NULL);
-        step(T0);
+        step(T0); /* the roller is told to press from here on */
+        step(T0 + MS(5));
         in.value[SIGNAL_ROLLER_FORCE] = 100;
         safety_step(&s, &si, &want, T0 + MS(10), &res);
         assert_false(safety_faulted(&s));
