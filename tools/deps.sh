@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
         build-essential pkg-config
-        libsystemd-dev libmodbus-dev libgpiod-dev gpiod libcmocka-dev libinih-dev libjson-c-dev
+        libsystemd-dev libmodbus-dev libgpiod-dev gpiod libcmocka-dev libinih-dev libjson-c-dev clang libclang-rt-14-dev valgrind
         systemd man-db inotify-tools dbus-daemon dbus-bin libglib2.0-bin socat mbpoll
         python3 python3-pymodbus python3-serial python3-dbus
 )
