@@ -73,7 +73,7 @@ static void control_on_latched(Manager *m, usec_t now) {
         (void) hw_set_line(m->hw, LINE_POWER_RELAY, false);
         (void) hw_all_stop(m->hw, now);
         manager_session_end(m, "emergency stop");
-        m->state = CHAIR_ESTOP;
+        m->state = manager_latched_state(m);
         manager_state_estop(m); /* issue 5: counted by reason kind, fault log, saved at once */
 }
 
@@ -83,7 +83,7 @@ void manager_handle_safety_result(Manager *m, const SafetyResult *res, usec_t no
         if (res->events_dropped > 0)
                 log_warning("%u more safety events in this cycle were not logged.", res->events_dropped);
         if (res->actions & SAFETY_ACTION_CUT_RELAY) {
-                if (m->state != CHAIR_ESTOP)
+                if (!chair_state_latched(m->state))
                         control_on_latched(m, now);
                 return;
         }
@@ -227,6 +227,17 @@ int manager_control_start(Manager *m) {
         return sd_event_source_set_enabled(m->control_timer, SD_EVENT_ON);
 }
 
+/* Every turn of the interlock key is a SafetyEvent (DESIGN §3). Losing it in untrained mode is the
+ * supervisor's own event (SR-17, with the controlled stop), so it is not announced twice. */
+static void control_interlock_changed(Manager *m, bool engaged) {
+        SafetyEvent ev = { .kind = SAFETY_EVENT_INTERLOCK, .rule = SR_UNTRAINED_ENTRY };
+
+        if (!engaged && safety_mode(&m->safety) == SAFETY_MODE_UNTRAINED)
+                return;
+        snprintf(ev.detail, sizeof ev.detail, "interlock key %s", engaged ? "engaged" : "released");
+        control_log_event(m, &ev);
+}
+
 /* The e-stop button: handled in the dispatch that read the edge, before any other Modbus traffic. */
 void manager_on_line(Hw *hw, LineId line, bool active, usec_t timestamp, void *userdata) {
         Manager *m = userdata;
@@ -235,6 +246,8 @@ void manager_on_line(Hw *hw, LineId line, bool active, usec_t timestamp, void *u
         /* Keep the snapshot current between cycles: a reset judged on the last cycle's inputs would
          * otherwise be accepted right after a press (found by make bench). */
         m->in.line[line] = active;
+        if (line == LINE_INTERLOCK)
+                control_interlock_changed(m, active);
         if (line != LINE_ESTOP || !active)
                 return;
         /* Relay first, unconditionally and before any Modbus traffic (stop category 0). */

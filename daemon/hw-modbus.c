@@ -3,6 +3,7 @@
  * Converts libmodbus's own errno range to -ETIMEDOUT/-EPROTO/-EIO at this edge and keeps the RTU
  * inter-frame gap that libmodbus does not keep on the master side. */
 #include <modbus/modbus.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct HwModbus {
         bool rtu;
         usec_t gap_usec;       /* RTU: silence required between a reply and the next request */
         usec_t last_frame_end; /* CLOCK_MONOTONIC when the bus last went quiet; 0 = never */
+        usec_t settle_max_usec; /* RTU: longest wait for a late reply to pass (the longest response timeout) */
 } HwModbus;
 
 /* Byte timeout bounds: short, so a board that stops mid-frame costs little more than its response
@@ -106,6 +108,7 @@ static int hw_modbus_open(HwBackend *b) {
         for (size_t i = 0; i < c->n_boards; i++)
                 timeout_ms = MAX(timeout_ms, c->boards[i].response_timeout_ms);
         modbus_set_timeouts(ctx, (usec_t) MAX(timeout_ms, 1u) * USEC_PER_MSEC, m->gap_usec);
+        m->settle_max_usec = (usec_t) MAX(timeout_ms, 1u) * USEC_PER_MSEC;
 
         if (modbus_connect(ctx) < 0) {
                 int r = negative_errno();
@@ -179,6 +182,27 @@ static int modbus_prepare(HwModbus *m, const HwBlock *block) {
         return 0;
 }
 
+/* RTU: a slave that answers after our timeout still puts its reply on the line; sent now, the next
+ * request would be answered by that stale frame. Wait until the line has been quiet for the
+ * inter-frame gap (draining whatever arrives), at most one response timeout: a dead board costs only
+ * the gap, a slow one at most its late reply. */
+static void modbus_rtu_settle(HwModbus *m) {
+        int fd = modbus_get_socket(m->ctx);
+        usec_t quiet = MAX(m->gap_usec, (usec_t) 1750), deadline = mono_usec() + m->settle_max_usec;
+
+        for (;;) {
+                usec_t now = mono_usec();
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+
+                (void) modbus_flush(m->ctx);
+                if (fd < 0 || now >= deadline)
+                        return;
+                /* poll() counts in ms: round the quiet period up */
+                if (poll(&p, 1, (int) ((MIN(quiet, deadline - now) + USEC_PER_MSEC - 1) / USEC_PER_MSEC)) <= 0)
+                        return;
+        }
+}
+
 static void modbus_tcp_resync(HwModbus *m) {
         modbus_close(m->ctx);
         /* On failure the next request fails with a link error and the layer reconnects with backoff. */
@@ -206,7 +230,7 @@ static int modbus_finish(HwModbus *m, int rc, int expected, int *ret_exception) 
          * connection instead, which costs one round trip. */
         if (r == -ETIMEDOUT || (r == -EPROTO && exception == 0)) {
                 if (m->rtu)
-                        (void) modbus_flush(m->ctx);
+                        modbus_rtu_settle(m);
                 else
                         modbus_tcp_resync(m);
         }

@@ -4,6 +4,7 @@
  * of input-line releases (presses are reported on the first edge). See docs/hardware.md. */
 #include <math.h>
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "hw.h"
@@ -357,7 +358,9 @@ static void board_set_health(Hw *hw, unsigned board, BoardHealth health) {
 
         if (st->health == health)
                 return;
-        if (health == BOARD_LOST)
+        if (health == BOARD_LOST && st->missed == 0)
+                log_warning("Board %s lost: it answers, but only after more than CommLossMs of silence.", name);
+        else if (health == BOARD_LOST)
                 log_warning_errno(st->last_error, "Board %s lost after %u missed polls: %m", name, st->missed);
         else if (st->health == BOARD_LOST || health == BOARD_OK)
                 log_full_errno(st->health == BOARD_LOST ? LOG_NOTICE : LOG_DEBUG, 0, "Board %s is %s.", name,
@@ -456,16 +459,26 @@ static void board_failed(Hw *hw, unsigned board, usec_t now, int error) {
         st->next_poll = now + (usec_t) bp->backoff_ms * USEC_PER_MSEC;
 }
 
-static void board_succeeded(Hw *hw, unsigned board, usec_t now) {
+static void board_succeeded(Hw *hw, unsigned board, usec_t now, bool polled) {
+        const BoardConfig *bc = &hw->config->boards[board];
         BoardState *st = &hw->boards[board];
         BoardPriv *bp = &HW_PRIV(hw)->boards[board];
+        /* A good poll after a silence longer than CommLossMs (the daemon was stalled, or the link hung)
+         * is still a comm loss: the board may have stopped its motors by itself meanwhile, and what ran
+         * must not simply carry on. It is reported lost once; the next good poll makes it ok again. */
+        usec_t silence = now - bp->loss_ref;
+        bool gap = polled && bc->comm_loss_ms > 0 && st->health != BOARD_LOST &&
+                   silence > (usec_t) bc->comm_loss_ms * USEC_PER_MSEC;
 
         st->missed = 0;
         st->last_good = now;
         bp->loss_ref = now;
         bp->backoff_ms = 0;
         hw->bus_backoff_ms = 0; /* the link works: the next loss starts at ReconnectMinMs again */
-        board_set_health(hw, board, BOARD_OK);
+        if (gap)
+                log_warning("Board %s answered after %" PRIu64 " ms of silence (CommLossMs=%u).", bc->name,
+                            silence / USEC_PER_MSEC, bc->comm_loss_ms);
+        board_set_health(hw, board, gap ? BOARD_LOST : BOARD_OK);
 }
 
 static void board_schedule(Hw *hw, unsigned board, usec_t now) {
@@ -562,7 +575,7 @@ static int board_read(Hw *hw, unsigned board, usec_t now) {
                         board_schedule(hw, board, now);
                 return r;
         }
-        board_succeeded(hw, board, now);
+        board_succeeded(hw, board, now, true);
         board_schedule(hw, board, now);
         return 0;
 }
@@ -747,7 +760,7 @@ static int board_write(Hw *hw, unsigned board, usec_t now, const double *values,
         bp->rewrite = false;
         /* Reads decide a board's health; a board with outputs only has nothing else to go by. */
         if (!has_reads)
-                board_succeeded(hw, board, now);
+                board_succeeded(hw, board, now, false);
         return 0;
 }
 

@@ -22,6 +22,10 @@ const char *chair_state_to_string(ChairState s) {
         return chair_state_table[s];
 }
 
+ChairState manager_latched_state(const Manager *m) {
+        return safety_faulted(&m->safety) ? CHAIR_FAULT : CHAIR_ESTOP;
+}
+
 int manager_new(const char *root, Config *config, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -74,7 +78,7 @@ static void manager_update_status(Manager *m) {
         const SafetyZone *neck = safety_neck_zone(&m->safety);
         char buf[256];
 
-        if (m->state == CHAIR_ESTOP)
+        if (chair_state_latched(m->state))
                 snprintf(buf, sizeof buf, "STATUS=estop (%s); roller %.1f mm, %.1f N",
                          safety_estop_text(&m->safety),
                          m->in.value[SIGNAL_ROLLER_POSITION], m->in.value[SIGNAL_ROLLER_FORCE]);
@@ -116,7 +120,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         Manager *m = userdata;
 
         m->reload_requested = true;
-        if (m->state != CHAIR_IDLE && m->state != CHAIR_ESTOP) {
+        if (m->state != CHAIR_IDLE && !chair_state_latched(m->state)) {
                 log_info("Reload requested while %s; it runs when the chair is idle.",
                          chair_state_to_string(m->state));
                 return 0;

@@ -153,6 +153,11 @@ int manager_state_save(Manager *m);
 int manager_state_mark_running(Manager *m, bool running);
 
 const char *chair_state_to_string(ChairState s);
+/* estop, or fault when a sensor fault latched it (SR-21); never idle while latched. */
+ChairState manager_latched_state(const Manager *m);
+static inline bool chair_state_latched(ChairState s) {
+        return s == CHAIR_ESTOP || s == CHAIR_FAULT;
+}
 const char *jog_actuator_to_string(JogActuator a);
 JogActuator jog_actuator_from_string(const char *s);
 

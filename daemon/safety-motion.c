@@ -18,6 +18,10 @@
 #define RETRACT_FORCE_SHARE 0.5
 /* a roller told to go further than this that does not move is stuck */
 #define STUCK_MIN_TRAVEL_MM 2.0
+/* SR-21: the roller position may move at most this many times the speed cap between two readings,
+ * plus a margin for the sensor's resolution and jitter of the read times. */
+#define POSITION_RATE_FACTOR 2.0
+#define POSITION_JUMP_MARGIN_MM 5.0
 
 /* ---- zones (SR-9) ---- */
 
@@ -518,13 +522,37 @@ static void check_rate(Safety *s, const ChairInputs *in, SafetyResult *r) {
                 s->have_force = false;
                 return;
         }
+        /* A rise only: a sudden fall (the occupant leaning away or standing up) is less force, not a
+         * hazard, and the occupancy and contact rules deal with it. */
         if (s->have_force && at > s->last_force_at &&
-            fabs(f - s->last_force) >
+            f - s->last_force >
                     s->config->limits.force_max_rate_n_s * (double)(at - s->last_force_at) / USEC_PER_SEC)
                 fault(s, r, "roller.force:rate");
+        if (s->have_force && at <= s->last_force_at)
+                return; /* not a fresh reading: keep comparing with the last fresh one */
         s->have_force = true;
         s->last_force = f;
         s->last_force_at = at;
+}
+
+/* A position that jumps further than the roller can travel is a sensor fault: believing it would clamp
+ * the force by the wrong body zone. */
+static void check_position_rate(Safety *s, const ChairInputs *in, SafetyResult *r) {
+        double pos = in->value[SIGNAL_ROLLER_POSITION];
+        usec_t at = in->updated[SIGNAL_ROLLER_POSITION];
+
+        if (!in->valid[SIGNAL_ROLLER_POSITION])
+                return;
+        if (s->have_position && at > s->last_position_at &&
+            fabs(pos - s->last_position) > POSITION_JUMP_MARGIN_MM +
+                            POSITION_RATE_FACTOR * s->config->limits.max_speed_mm_s *
+                                    (double)(at - s->last_position_at) / USEC_PER_SEC)
+                fault(s, r, "roller.position:rate");
+        if (s->have_position && at <= s->last_position_at)
+                return; /* not a fresh reading */
+        s->have_position = true;
+        s->last_position = pos;
+        s->last_position_at = at;
 }
 
 void safety_check_plausibility(Safety *s, const SafetyInput *si, usec_t now, SafetyResult *r) {
@@ -534,4 +562,5 @@ void safety_check_plausibility(Safety *s, const SafetyInput *si, usec_t now, Saf
                 fault(s, r, buf);
         check_stuck(s, si->in, now, r);
         check_rate(s, si->in, r);
+        check_position_rate(s, si->in, r);
 }

@@ -356,6 +356,7 @@ int safety_reset(Safety *s, const SafetyInput *si, usec_t now, SafetyVerdict *re
         /* SR-21: the rate of change is judged between consecutive readings of one unlatched stretch; the
          * drop when the relay cut the motors is not a sensor fault. */
         s->have_force = false;
+        s->have_position = false;
         safety_event_add(ret, SAFETY_EVENT_RESET, SR_ESTOP_RESET, "emergency stop reset");
         return 0;
 }

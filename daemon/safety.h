@@ -217,6 +217,9 @@ typedef struct Safety {
         bool have_force;
         double last_force;
         usec_t last_force_at;
+        bool have_position;
+        double last_position;
+        usec_t last_position_at;
         double stuck_value;
         usec_t stuck_since;
 

@@ -266,7 +266,7 @@ void manager_session_end(Manager *m, const char *why) {
         m->scanning = false;
         m->jog.active = false;
         m->session_active = false;
-        m->state = safety_latched(&m->safety) ? CHAIR_ESTOP : CHAIR_IDLE;
+        m->state = safety_latched(&m->safety) ? manager_latched_state(m) : CHAIR_IDLE;
 }
 
 static void session_scan_step(Manager *m, usec_t now) {
@@ -318,7 +318,7 @@ void manager_session_wanted(Manager *m, usec_t now) {
                 if (es == ENGINE_DONE) {
                         log_info("Program %s finished.", m->program->id);
                         manager_session_end(m, "program finished");
-                } else if (es == ENGINE_PARKING && m->state != CHAIR_ESTOP)
+                } else if (es == ENGINE_PARKING && !chair_state_latched(m->state))
                         m->state = CHAIR_STOPPING;
                 return;
         }

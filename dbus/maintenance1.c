@@ -256,7 +256,7 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
         r = bus_check_caller(msg, CALLER_TECH, e);
         if (r < 0)
                 return r;
-        if (m->state != CHAIR_IDLE && m->state != CHAIR_ESTOP)
+        if (m->state != CHAIR_IDLE && !chair_state_latched(m->state))
                 return bus_error_from_errno(e, -CHAIR_ERR_BUSY, "Reload only while the chair is idle");
         r = manager_reload(m);
         if (r < 0)

@@ -568,6 +568,24 @@ static void test_heartbeat(void **state) {
         assert_true(coils);
 }
 
+/* A good poll after more than CommLossMs of silence (a stalled daemon) reports the board lost once. */
+static void test_stall_is_comm_loss(void **state) {
+        Fixture *f = *state;
+
+        assert_int_equal(hw_read_inputs(f->hw, T0, &f->in), 0);
+        assert_int_equal(board(f, 0)->health, BOARD_OK);
+        /* the roller's CommLossMs is 100: exactly 100 ms of silence is still fine */
+        assert_int_equal(hw_read_inputs(f->hw, T0 + MS(100), &f->in), 0);
+        assert_int_equal(board(f, 0)->health, BOARD_OK);
+        /* 100 ms + 1 µs: it answers, yet it counts as lost for this poll */
+        assert_int_equal(hw_read_inputs(f->hw, T0 + MS(200) + 1, &f->in), 0);
+        assert_int_equal(board(f, 0)->health, BOARD_LOST);
+        assert_true(f->in.valid[SIGNAL_ROLLER_POSITION]);
+        /* and ok again at the next poll */
+        assert_int_equal(hw_read_inputs(f->hw, T0 + MS(210), &f->in), 0);
+        assert_int_equal(board(f, 0)->health, BOARD_OK);
+}
+
 static void test_one_timeout_per_board_per_cycle(void **state) {
         Fixture *f = *state;
         ChairOutputs out;
@@ -819,6 +837,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_comm_loss_between_polls, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_poll_interval, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_heartbeat, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stall_is_comm_loss, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_one_timeout_per_board_per_cycle, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_encode_clamps, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_all_stop_continues, setup, teardown),

@@ -214,7 +214,9 @@ static void test_sr21_force_rate(void **state) {
                 bool fault;
         } cases[] = {
                 {10, 30, MS(10), false},  {10, 30.1, MS(10), true}, {30, 10, MS(10), false},
-                {30.1, 10, MS(10), true}, {10, 50, MS(20), false},  {10, 50.1, MS(20), true},
+                /* a fall of any size is less force (the occupant leaned away), not a sensor fault */
+                {30.1, 10, MS(10), false}, {80, 0, MS(1), false},
+                {10, 50, MS(20), false},  {10, 50.1, MS(20), true},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -229,6 +231,7 @@ static void test_sr21_force_rate(void **state) {
         }
         /* no new reading (same timestamp), or none at all: nothing to compare */
         setup(NULL);
+        in.value[SIGNAL_ROLLER_FORCE] = 10;
         step(T0); /* the roller is told to press from here on */
         step(T0 + MS(5));
         in.value[SIGNAL_ROLLER_FORCE] = 100;
@@ -237,8 +240,7 @@ static void test_sr21_force_rate(void **state) {
         in.valid[SIGNAL_ROLLER_FORCE] = false;
         step(T0 + MS(20));
         in.valid[SIGNAL_ROLLER_FORCE] = true;
-        in.value[SIGNAL_ROLLER_FORCE] = 10;
-        step(T0 + MS(30));
+        step(T0 + MS(30)); /* 10 → 100 N in 25 ms: the invalid reading did not hide the rise */
         assert_true(safety_faulted(&s));
         /* the first reading has nothing before it */
         setup(NULL);
@@ -276,6 +278,55 @@ static void test_sr21_force_rate(void **state) {
         step(T0 + MS(10));
         assert_false(safety_faulted(&s));
         assert_false(safety_latched(&s));
+}
+
+static void test_sr21_position_jump(void **state) {
+        /* example caps: MaxSpeedMmS 150 → in 10 ms at most 5 + 2 × 1.5 = 8 mm */
+        static const struct {
+                double from, to;
+                usec_t dt;
+                bool fault;
+        } cases[] = {
+                {300, 308, MS(10), false}, {300, 308.1, MS(10), true}, {300, 292, MS(10), false},
+                {300, 291.9, MS(10), true}, {300, 0, MS(10), true},     {300, 335, MS(100), false},
+                {300, 335.1, MS(100), true},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                setup(NULL);
+                in.value[SIGNAL_ROLLER_POSITION] = cases[i].from;
+                in.updated[SIGNAL_ROLLER_POSITION] = T0;
+                step(T0);
+                in.value[SIGNAL_ROLLER_POSITION] = cases[i].to;
+                in.updated[SIGNAL_ROLLER_POSITION] = T0 + cases[i].dt;
+                step(T0 + cases[i].dt);
+                CHECK(i, safety_faulted(&s) == cases[i].fault);
+                CHECK(i, !cases[i].fault || streq(safety_estop_text(&s), "sensor-fault:roller.position:rate"));
+        }
+        /* the same reading again (no fresh poll), an invalid one, and the first one: nothing to compare */
+        setup(NULL);
+        in.value[SIGNAL_ROLLER_POSITION] = 300;
+        in.updated[SIGNAL_ROLLER_POSITION] = T0;
+        step(T0);
+        in.value[SIGNAL_ROLLER_POSITION] = 600;
+        step(T0 + MS(10));
+        assert_false(safety_faulted(&s));
+        in.valid[SIGNAL_ROLLER_POSITION] = false;
+        in.updated[SIGNAL_ROLLER_POSITION] = T0 + MS(20);
+        step(T0 + MS(20));
+        assert_false(safety_faulted(&s));
+        /* after a reset the history starts again: the roller may have been moved by hand meanwhile */
+        setup(NULL);
+        in.value[SIGNAL_ROLLER_POSITION] = 300;
+        in.updated[SIGNAL_ROLLER_POSITION] = T0;
+        step(T0);
+        SafetyVerdict v;
+        assert_int_equal(safety_estop(&s, SAFETY_STOP_REMOTE, NULL, T0 + MS(1), &res), 0);
+        assert_int_equal(safety_reset(&s, &si, T0 + MS(2), &v, &res), 0);
+        in.value[SIGNAL_ROLLER_POSITION] = 500;
+        in.updated[SIGNAL_ROLLER_POSITION] = T0 + MS(10);
+        step(T0 + MS(10));
+        assert_false(safety_faulted(&s));
 }
 
 /* ---- SR-22 motion limits ---- */
@@ -372,6 +423,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_sr21_fault_clears_on_reset, setup),
                 cmocka_unit_test_setup(test_sr21_stuck, setup),
                 cmocka_unit_test_setup(test_sr21_force_rate, setup),
+                cmocka_unit_test_setup(test_sr21_position_jump, setup),
                 cmocka_unit_test_setup(test_sr22_target_on_track, setup),
                 cmocka_unit_test_setup(test_sr22_negative_force, setup),
                 cmocka_unit_test_setup(test_sr23_airbag_pressure_cap, setup),
