@@ -19,13 +19,13 @@
 #include "config.h"
 #include "engine.h"
 #include "program.h"
+#include "example-config.h"
 
 #define T0 ((usec_t)5000 * USEC_PER_SEC)
 #define CYCLE (10 * USEC_PER_MSEC)
 #define SEC(x) ((usec_t)llround((x) * (double)USEC_PER_SEC))
 #define SHOULDER 200.0
 
-static Config *chair;
 
 /* The chair as the engine sees it: inputs, the outputs of the last cycle, and the clock. */
 typedef struct Rig {
@@ -35,42 +35,6 @@ typedef struct Rig {
         usec_t now;
 } Rig;
 
-static void source_path(const char *rel, char *buf, size_t size) {
-        char exe[PATH_MAX];
-        ssize_t n;
-
-        if (getenv("CHAIRD_SRCDIR")) {
-                snprintf(buf, size, "%s/%s", getenv("CHAIRD_SRCDIR"), rel);
-                if (access(buf, R_OK) == 0)
-                        return;
-        }
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        assert_true(n > 0);
-        exe[n] = '\0';
-        for (char *dir = dirname(exe); strcmp(dir, "/") != 0; dir = dirname(dir)) {
-                snprintf(buf, size, "%s/%s", dir, rel);
-                if (access(buf, R_OK) == 0)
-                        return;
-        }
-        fail_msg("%s not found above the test binary; set CHAIRD_SRCDIR", rel);
-}
-
-static int group_setup(void **state) {
-        char path[PATH_MAX], *files[1] = {path}, *err = NULL;
-
-        source_path("config/examples/chaird.conf", path, sizeof path);
-        if (config_load_files(files, 1, &chair, &err) < 0) {
-                fprintf(stderr, "example config: %s\n", err);
-                free(err);
-                return -1;
-        }
-        return 0;
-}
-
-static int group_teardown(void **state) {
-        chair = config_free(chair);
-        return 0;
-}
 
 /* shoulders 10 s × 2 (knead), lumbar 9 s in 3 points (press), neck-to-shoulders glide 5 s */
 static ProgramStep steps[] = {

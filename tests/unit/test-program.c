@@ -20,50 +20,14 @@
 #include "config.h"
 #include "program.h"
 #include "safety.h"
+#include "example-config.h"
 
 #define USR "/usr/share/chaird/programs/"
 #define ETC "/etc/chaird/programs/"
 
-static Config *chair; /* config/examples/chaird.conf */
 static char *root;    /* a fresh tree per test */
 
 /* A file of the source tree, found from the binary (BUILD/tests/test-program) or $CHAIRD_SRCDIR. */
-static void source_path(const char *rel, char *buf, size_t size) {
-        char exe[PATH_MAX];
-        ssize_t n;
-
-        if (getenv("CHAIRD_SRCDIR")) {
-                snprintf(buf, size, "%s/%s", getenv("CHAIRD_SRCDIR"), rel);
-                if (access(buf, R_OK) == 0)
-                        return;
-        }
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        assert_true(n > 0);
-        exe[n] = '\0';
-        for (char *dir = dirname(exe); strcmp(dir, "/") != 0; dir = dirname(dir)) {
-                snprintf(buf, size, "%s/%s", dir, rel);
-                if (access(buf, R_OK) == 0)
-                        return;
-        }
-        fail_msg("%s not found above the test binary; set CHAIRD_SRCDIR", rel);
-}
-
-static int group_setup(void **state) {
-        char path[PATH_MAX], *files[1] = {path}, *err = NULL;
-
-        source_path("config/examples/chaird.conf", path, sizeof path);
-        if (config_load_files(files, 1, &chair, &err) < 0) {
-                fprintf(stderr, "example config: %s\n", err);
-                free(err);
-                return -1;
-        }
-        return 0;
-}
-
-static int group_teardown(void **state) {
-        chair = config_free(chair);
-        return 0;
-}
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         return remove(path);

@@ -19,11 +19,11 @@
 
 #include "config.h"
 #include "scan.h"
+#include "example-config.h"
 
 #define T0 ((usec_t)7000 * USEC_PER_SEC)
 #define CYCLE (10 * USEC_PER_MSEC)
 
-static Config *chair;
 
 typedef enum Body {
         BODY_CONTOUR, /* a seated adult */
@@ -45,42 +45,6 @@ typedef struct Rig {
         double top_reached;  /* smallest position seen */
 } Rig;
 
-static void source_path(const char *rel, char *buf, size_t size) {
-        char exe[PATH_MAX];
-        ssize_t n;
-
-        if (getenv("CHAIRD_SRCDIR")) {
-                snprintf(buf, size, "%s/%s", getenv("CHAIRD_SRCDIR"), rel);
-                if (access(buf, R_OK) == 0)
-                        return;
-        }
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        assert_true(n > 0);
-        exe[n] = '\0';
-        for (char *dir = dirname(exe); strcmp(dir, "/") != 0; dir = dirname(dir)) {
-                snprintf(buf, size, "%s/%s", dir, rel);
-                if (access(buf, R_OK) == 0)
-                        return;
-        }
-        fail_msg("%s not found above the test binary; set CHAIRD_SRCDIR", rel);
-}
-
-static int group_setup(void **state) {
-        char path[PATH_MAX], *files[1] = {path}, *err = NULL;
-
-        source_path("config/examples/chaird.conf", path, sizeof path);
-        if (config_load_files(files, 1, &chair, &err) < 0) {
-                fprintf(stderr, "example config: %s\n", err);
-                free(err);
-                return -1;
-        }
-        return 0;
-}
-
-static int group_teardown(void **state) {
-        chair = config_free(chair);
-        return 0;
-}
 
 /* Force factor along the back at d mm below the shoulder line: the neck (d < 0) curves away from the
  * roller, the shoulder blades stand out within about ±25 mm, the back below presses evenly. */
