@@ -358,8 +358,11 @@ static void board_set_health(Hw *hw, unsigned board, BoardHealth health) {
 
         if (st->health == health)
                 return;
+        if (health == BOARD_LOST)
+                st->losses++;
         if (health == BOARD_LOST && st->missed == 0)
-                log_warning("Board %s lost: it answers, but only after more than CommLossMs of silence.", name);
+                log_warning("Board %s lost: it answers, but only after more than CommLossMs (%u ms) of silence.",
+                            name, hw->config->boards[board].comm_loss_ms);
         else if (health == BOARD_LOST)
                 log_warning_errno(st->last_error, "Board %s lost after %u missed polls: %m", name, st->missed);
         else if (st->health == BOARD_LOST || health == BOARD_OK)
@@ -475,9 +478,6 @@ static void board_succeeded(Hw *hw, unsigned board, usec_t now, bool polled) {
         bp->loss_ref = now;
         bp->backoff_ms = 0;
         hw->bus_backoff_ms = 0; /* the link works: the next loss starts at ReconnectMinMs again */
-        if (gap)
-                log_warning("Board %s answered after %" PRIu64 " ms of silence (CommLossMs=%u).", bc->name,
-                            silence / USEC_PER_MSEC, bc->comm_loss_ms);
         board_set_health(hw, board, gap ? BOARD_LOST : BOARD_OK);
 }
 

@@ -94,6 +94,7 @@ typedef struct BoardState {
         int last_error;      /* negative errno of the last failure, 0 if none */
         int last_exception;  /* Modbus exception code of the last failure, 0 if none */
         uint64_t requests, failures;
+        unsigned losses;     /* how often it became lost: a loss between two looks is not missed */
         uint16_t heartbeat;  /* last value written to the heartbeat register */
         usec_t next_poll;    /* PollIntervalMs scheduling */
 } BoardState;

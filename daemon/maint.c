@@ -21,6 +21,7 @@ Maint *maint_free(Maint *x) {
         if (!x)
                 return NULL;
         free(x->board_health);
+        free(x->board_losses);
         free(x);
         return NULL;
 }

@@ -44,6 +44,7 @@ typedef struct Maint {
         bool was_session, was_scanning;
         bool was_busy; /* a session, scan or jog ran last cycle */
         BoardHealth *board_health; /* last seen, for board-lost/recovered entries */
+        unsigned *board_losses;    /* BoardState.losses last seen */
         char last_reload_error[256];
 
         SelfTestPhase phase;

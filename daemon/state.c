@@ -45,9 +45,11 @@ static void state_remove_stale_temp(Manager *m) {
 static Maint *state_maint(Manager *m) {
         if (!m->maint) {
                 m->maint = calloc(1, sizeof(Maint));
-                if (m->maint)
+                if (m->maint) {
                         m->maint->board_health = calloc(m->config->n_boards + 1, sizeof(BoardHealth));
-                if (m->maint && !m->maint->board_health)
+                        m->maint->board_losses = calloc(m->config->n_boards + 1, sizeof(unsigned));
+                }
+                if (m->maint && (!m->maint->board_health || !m->maint->board_losses))
                         m->maint = maint_free(m->maint);
         }
         return m->maint;
@@ -166,10 +168,12 @@ static void state_boards_tick(Manager *m) {
 
                 if (!b)
                         continue;
-                lost = b->health == BOARD_LOST;
+                /* A loss that came and went between two looks (a stall, a flapping link) still counts. */
                 was_lost = x->board_health[i] == BOARD_LOST;
-                x->board_health[i] = b->health;
-                if (lost == was_lost)
+                lost = b->losses != x->board_losses[i] || (b->health == BOARD_LOST && !was_lost);
+                x->board_losses[i] = b->losses;
+                x->board_health[i] = lost ? BOARD_LOST : b->health;
+                if (!lost && !(was_lost && b->health == BOARD_OK))
                         continue;
                 snprintf(code, sizeof code, "board-%s:%s", lost ? "lost" : "recovered", m->config->boards[i].name);
                 if (lost)

@@ -86,15 +86,15 @@ mark() {
         MARK=()
         local k v
         while read -r k v; do MARK[$k]=$v; done < <(counters)
+        # entries carry CLOCK_REALTIME µs: later ones are those from now on, however many come meanwhile
+        MARK_TIME=$(( $(date +%s%N) / 1000 ))
 }
 
 # Fault-log codes logged since the mark (the log keeps the newest entries; faults-logged counts all).
 faults_since_mark() {
-        local now n
-        now=$(counter faults-logged)
-        n=$((now - ${MARK[faults-logged]:-0}))
-        [ "$n" -gt 0 ] || return 0
-        faults | tail -n "$n" | awk '{ print $2 }'
+        # By time, not by count: entries that arrive between reading the counter and reading the log
+        # would otherwise shift a counted window past the first new entry.
+        faults | awk -v since="${MARK_TIME:-0}" '$1 >= since { print $2 }'
 }
 
 # logged_since CODE...: every code (exact) appears among the entries since the mark.
