@@ -361,8 +361,8 @@ static void board_set_health(Hw *hw, unsigned board, BoardHealth health) {
         if (health == BOARD_LOST)
                 st->losses++;
         if (health == BOARD_LOST && st->missed == 0)
-                log_warning("Board %s lost: it answers, but only after more than CommLossMs (%u ms) of silence.",
-                            name, hw->config->boards[board].comm_loss_ms);
+                log_warning("Board %s lost: it answers, but only after a silence longer than its "
+                            "CommLossMs or CommTimeoutMs (it may have stopped by itself).", name);
         else if (health == BOARD_LOST)
                 log_warning_errno(st->last_error, "Board %s lost after %u missed polls: %m", name, st->missed);
         else if (st->health == BOARD_LOST || health == BOARD_OK)
@@ -469,9 +469,14 @@ static void board_succeeded(Hw *hw, unsigned board, usec_t now, bool polled) {
         /* A good poll after a silence longer than CommLossMs (the daemon was stalled, or the link hung)
          * is still a comm loss: the board may have stopped its motors by itself meanwhile, and what ran
          * must not simply carry on. It is reported lost once; the next good poll makes it ok again. */
-        usec_t silence = now - bp->loss_ref;
-        bool gap = polled && bc->comm_loss_ms > 0 && st->health != BOARD_LOST &&
-                   silence > (usec_t) bc->comm_loss_ms * USEC_PER_MSEC;
+        usec_t silence = now - bp->loss_ref, limit = (usec_t) bc->comm_loss_ms * USEC_PER_MSEC;
+        bool gap;
+
+        /* The board's own comm timeout, when shorter, is the surer sign: past it, it has stopped. */
+        if (bc->comm_timeout_register >= 0 && bc->comm_timeout_ms > 0)
+                limit = limit > 0 ? MIN(limit, (usec_t) bc->comm_timeout_ms * USEC_PER_MSEC)
+                                  : (usec_t) bc->comm_timeout_ms * USEC_PER_MSEC;
+        gap = polled && limit > 0 && st->health != BOARD_LOST && silence > limit;
 
         st->missed = 0;
         st->last_good = now;

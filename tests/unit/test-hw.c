@@ -584,6 +584,13 @@ static void test_stall_is_comm_loss(void **state) {
         /* and ok again at the next poll */
         assert_int_equal(hw_read_inputs(f->hw, T0 + MS(210), &f->in), 0);
         assert_int_equal(board(f, 0)->health, BOARD_OK);
+
+        /* a board-side comm timeout shorter than CommLossMs decides: past it the board has stopped */
+        f->boards[0].comm_loss_ms = 1000;
+        assert_int_equal(hw_read_inputs(f->hw, T0 + MS(210) + MS(250), &f->in), 0);
+        assert_int_equal(board(f, 0)->health, BOARD_OK);
+        assert_int_equal(hw_read_inputs(f->hw, T0 + MS(460) + MS(250) + 1, &f->in), 0);
+        assert_int_equal(board(f, 0)->health, BOARD_LOST);
 }
 
 static void test_one_timeout_per_board_per_cycle(void **state) {
