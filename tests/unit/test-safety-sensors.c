@@ -258,6 +258,11 @@ static void test_sr21_force_rate(void **state) {
         in.value[SIGNAL_ROLLER_FORCE] = 0;
         step(T0 + MS(12));
         assert_false(safety_faulted(&s));
+        /* released, someone leans back onto the roller: a rise that is not ours to judge */
+        in.value[SIGNAL_ROLLER_FORCE] = 40;
+        step(T0 + MS(13));
+        assert_false(safety_faulted(&s));
+        in.value[SIGNAL_ROLLER_FORCE] = 0;
         want.value[SIGNAL_ROLLER_ENABLE] = 1;
         step(T0 + MS(14));
         in.value[SIGNAL_ROLLER_FORCE] = 10;
@@ -311,10 +316,23 @@ static void test_sr21_position_jump(void **state) {
         in.value[SIGNAL_ROLLER_POSITION] = 600;
         step(T0 + MS(10));
         assert_false(safety_faulted(&s));
+        /* the stale 600 was not taken as the last reading: a fresh 301 is compared with 300 */
+        in.value[SIGNAL_ROLLER_POSITION] = 301;
+        in.updated[SIGNAL_ROLLER_POSITION] = T0 + MS(10);
+        step(T0 + MS(10));
+        assert_false(safety_faulted(&s));
         in.valid[SIGNAL_ROLLER_POSITION] = false;
         in.updated[SIGNAL_ROLLER_POSITION] = T0 + MS(20);
         step(T0 + MS(20));
         assert_false(safety_faulted(&s));
+        /* steady travel near the limit: each reading is compared with the one before, not the first */
+        setup(NULL);
+        for (unsigned k = 0; k <= 6; k++) {
+                in.value[SIGNAL_ROLLER_POSITION] = 300 + 7.0 * k;
+                in.updated[SIGNAL_ROLLER_POSITION] = T0 + k * MS(10);
+                step(T0 + k * MS(10));
+                assert_false(safety_faulted(&s));
+        }
         /* after a reset the history starts again: the roller may have been moved by hand meanwhile */
         setup(NULL);
         in.value[SIGNAL_ROLLER_POSITION] = 300;
