@@ -852,6 +852,14 @@ static int hw_alloc_state(Hw *hw) {
         return 0;
 }
 
+void hw_set_config(Hw *hw, const Config *c) {
+        hw->config = c;
+        if (hw->bus)
+                hw->bus->config = c;
+        if (hw->lines)
+                hw->lines->config = c;
+}
+
 int hw_new_with_backends(const Config *c, sd_event *event, HwBackend *bus, HwBackend *lines, Hw **ret) {
         _cleanup_(hw_freep) Hw *hw = NULL;
         HwPriv *p;

@@ -124,6 +124,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Hw *, hw_free);
 
 void hw_set_line_callback(Hw *hw, HwLineCallback cb, void *userdata);
 
+/* Points the layer and its backends at a new Config whose hardware sections equal the current one's
+ * (a reload): the plan and the board states stay valid. */
+void hw_set_config(Hw *hw, const Config *c);
+
 /* Line backends call this on every raw edge (active level applied, not debounced). The layer keeps
  * line_state, reports presses at once and releases after DebounceMs, through the callback above. */
 void hw_line_edge(Hw *hw, LineId line, bool active, usec_t timestamp);

@@ -109,7 +109,6 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping: actuators to the safe state");
         log_info("Received %s, stopping the chair and exiting.", strsignal((int) si->ssi_signo));
-        m->stopping = true;
         manager_enter_safe_state(m);
         (void) manager_state_save(m);
         (void) manager_state_mark_running(m, false);
@@ -287,11 +286,7 @@ int manager_reload(Manager *m) {
                 return log_error_errno(r, "Reload refused by the safety supervisor: %m");
         }
         /* Same hardware map: point the layer at the new (equal) copy before freeing the old one. */
-        m->hw->config = c;
-        if (m->hw->bus)
-                m->hw->bus->config = c;
-        if (m->hw->lines)
-                m->hw->lines->config = c;
+        hw_set_config(m->hw, c);
         config_free(m->config);
         m->config = TAKE_PTR(c);
         (void) manager_programs_load(m);

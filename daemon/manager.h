@@ -68,7 +68,6 @@ typedef struct Manager {
         usec_t period;
         usec_t next_deadline;
         CycleStats stats;
-        bool cycle_on_time;
 
         ChairInputs in;
         ChairOutputs wanted;
@@ -102,11 +101,9 @@ typedef struct Manager {
         struct BusSnapshot *published;
         usec_t last_published;
 
-        uint64_t estop_count;
         /* issue 5: counters, fault log, lowered limits and the self-test (daemon/maint.h) */
         struct Maint *maint;
         bool reload_requested;
-        bool stopping;
         bool unclean_start;
 } Manager;
 

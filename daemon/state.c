@@ -77,7 +77,6 @@ int manager_state_load(Manager *m) {
         /* Never fatal: a bad file is logged, moved aside and replaced by what was readable. */
         (void) persist_load(m->config->state_dir, &x->persist);
         x->saved_seconds = x->persist.operating_usec / USEC_PER_SEC;
-        m->estop_count = x->persist.estops;
         for (size_t i = 0; i < m->config->n_boards; i++)
                 x->board_health[i] = BOARD_OK;
         return 0;
@@ -148,12 +147,9 @@ void manager_state_estop(Manager *m) {
         const char *reason = safety_estop_text(&m->safety);
         char code[SAFETY_TEXT_MAX + 8]; /* the log keeps PERSIST_CODE_MAX of it */
 
-        if (!m->maint) {
-                m->estop_count++;
+        if (!m->maint)
                 return;
-        }
         persist_count_estop(&m->maint->persist, reason);
-        m->estop_count = m->maint->persist.estops;
         snprintf(code, sizeof code, "estop:%s", reason[0] ? reason : "unknown");
         manager_state_fault(m, code, "emergency stop latched (%s)", reason[0] ? reason : "unknown");
 }

@@ -513,6 +513,7 @@ static const MockOp *last_write(Fixture *f, unsigned b, RegisterKind kind) {
         return NULL;
 }
 
+/* SR-7: the board heartbeat register. */
 static void test_heartbeat(void **state) {
         Fixture *f = *state;
         const MockOp *op;
@@ -568,7 +569,7 @@ static void test_heartbeat(void **state) {
         assert_true(coils);
 }
 
-/* A good poll after more than CommLossMs of silence (a stalled daemon) reports the board lost once. */
+/* SR-8: a good poll after more than CommLossMs of silence (a stalled daemon) reports the board lost once. */
 static void test_stall_is_comm_loss(void **state) {
         Fixture *f = *state;
 
